@@ -1,0 +1,1 @@
+//! Which shard owns a stream.
