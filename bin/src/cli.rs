@@ -1,0 +1,63 @@
+//! The command line: `arcly serve | topology | check-config`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// arcly: a thread-per-core live-media origin.
+#[derive(Debug, Parser)]
+#[command(name = "arcly", version, about, long_about = None)]
+pub(crate) struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the origin (RTMP on 1935, HTTP on 8080, every core, by default).
+    Serve(ServeArgs),
+    /// Print the CPUs and NUMA nodes found and the placement the flags give.
+    Topology(PlacementArgs),
+    /// Check a TOML config file and print the settings it resolves to.
+    CheckConfig {
+        /// The config file.
+        file: PathBuf,
+    },
+}
+
+/// Flags of `arcly serve`; each overrides the same setting in `--config`.
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// TOML config file (flags override it).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) config: Option<PathBuf>,
+    /// RTMP listen address [default: 0.0.0.0:1935].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) rtmp_listen: Option<SocketAddr>,
+    /// HTTP listen address [default: 0.0.0.0:8080].
+    #[arg(long, value_name = "ADDR")]
+    pub(crate) http_listen: Option<SocketAddr>,
+    /// Where shards run.
+    #[command(flatten)]
+    pub(crate) placement: PlacementArgs,
+}
+
+/// Placement flags, shared by `serve` and `topology`.
+#[derive(Debug, Args, Default)]
+pub(crate) struct PlacementArgs {
+    /// Number of shards (one pinned executor per CPU) [default: every usable CPU].
+    #[arg(long, value_name = "N")]
+    pub(crate) shards: Option<usize>,
+    /// Only these CPUs, e.g. 0-3,8.
+    #[arg(long, value_name = "LIST")]
+    pub(crate) cpus: Option<String>,
+    /// Only CPUs on this NUMA node.
+    #[arg(long, value_name = "K")]
+    pub(crate) numa_node: Option<usize>,
+    /// At most N shards on each NUMA node.
+    #[arg(long, value_name = "N")]
+    pub(crate) shards_per_node: Option<usize>,
+}

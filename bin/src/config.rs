@@ -1,0 +1,345 @@
+//! Settings: built-in defaults, then the TOML file, then flags.
+//!
+//! Every problem becomes one [`ConfigError`] line that names the setting, so
+//! an operator never has to read a stack of parser output.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use arcly_engine::StreamLimits;
+use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
+use serde::Deserialize;
+
+use crate::cli::{PlacementArgs, ServeArgs};
+
+/// Default RTMP address.
+pub(crate) const DEFAULT_RTMP: &str = "0.0.0.0:1935";
+/// Default HTTP address.
+pub(crate) const DEFAULT_HTTP: &str = "0.0.0.0:8080";
+
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    /// The file could not be read.
+    #[error("config {path}: {error}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        error: std::io::Error,
+    },
+    /// The file is not valid TOML, or has an unknown or mistyped key.
+    #[error("config {path}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What the parser said, on one line.
+        message: String,
+    },
+    /// A value parsed but is out of range.
+    #[error("{setting}: {why}")]
+    Invalid {
+        /// The setting, as written in the file or on the command line.
+        setting: String,
+        /// What is wrong with it.
+        why: String,
+    },
+}
+
+/// Everything `arcly serve` runs with.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    /// RTMP listen address.
+    pub(crate) rtmp_listen: SocketAddr,
+    /// HTTP listen address.
+    pub(crate) http_listen: SocketAddr,
+    /// Where shards run.
+    pub(crate) placement: PlacementRequest,
+    /// Stream limits for apps without their own section.
+    pub(crate) stream_defaults: StreamLimits,
+    /// Stream limits per app.
+    pub(crate) apps: BTreeMap<String, StreamLimits>,
+    /// How long a stream whose publisher left waits for it to come back.
+    pub(crate) unpublish_grace: Duration,
+}
+
+/// The TOML file, as written: every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    rtmp_listen: Option<String>,
+    http_listen: Option<String>,
+    #[serde(default)]
+    placement: FilePlacement,
+    #[serde(default)]
+    streams: FileStreams,
+    #[serde(default)]
+    apps: BTreeMap<String, FileStreams>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FilePlacement {
+    shards: Option<usize>,
+    cpus: Option<String>,
+    numa_node: Option<usize>,
+    shards_per_node: Option<usize>,
+}
+
+/// Stream limits; in `[streams]` they also take `unpublish_grace_secs`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileStreams {
+    gop_cache_frames: Option<usize>,
+    gop_cache_bytes: Option<usize>,
+    ring_frames: Option<usize>,
+    ring_bytes: Option<usize>,
+    viewer_queue_bytes: Option<usize>,
+    max_skips: Option<u32>,
+    unpublish_grace_secs: Option<u64>,
+}
+
+impl FileStreams {
+    fn apply(&self, section: &str, base: &StreamLimits) -> Result<StreamLimits, ConfigError> {
+        let mut limits = base.clone();
+        let at_least_one = |name: &str, v: usize| -> Result<usize, ConfigError> {
+            if v == 0 {
+                Err(invalid(format!("{section}.{name}"), "must be at least 1"))
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = self.gop_cache_frames {
+            limits.gop_cache_frames = v;
+        }
+        if let Some(v) = self.gop_cache_bytes {
+            limits.gop_cache_bytes = v;
+        }
+        if let Some(v) = self.ring_frames {
+            limits.ring_frames = at_least_one("ring_frames", v)?;
+        }
+        if let Some(v) = self.ring_bytes {
+            limits.ring_bytes = at_least_one("ring_bytes", v)?;
+        }
+        if let Some(v) = self.viewer_queue_bytes {
+            limits.viewer_queue_bytes = at_least_one("viewer_queue_bytes", v)?;
+        }
+        if let Some(v) = self.max_skips {
+            limits.max_skips = v;
+        }
+        if section != "streams" && self.unpublish_grace_secs.is_some() {
+            return Err(invalid(
+                format!("{section}.unpublish_grace_secs"),
+                "is a server-wide setting: put it in [streams]",
+            ));
+        }
+        Ok(limits)
+    }
+}
+
+fn invalid(setting: impl Into<String>, why: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        setting: setting.into(),
+        why: why.into(),
+    }
+}
+
+fn parse_addr(setting: &str, text: &str) -> Result<SocketAddr, ConfigError> {
+    text.parse().map_err(|_| {
+        invalid(
+            setting,
+            format!("'{text}' is not an address like 0.0.0.0:1935"),
+        )
+    })
+}
+
+fn parse_cpus(setting: &str, text: &str) -> Result<Vec<usize>, ConfigError> {
+    parse_cpu_list(text).map_err(|e| invalid(setting, e.to_string()))
+}
+
+impl Settings {
+    /// Built-in defaults, then `args.config`, then the flags in `args`.
+    pub(crate) fn resolve(args: &ServeArgs) -> Result<Settings, ConfigError> {
+        let mut settings = match &args.config {
+            Some(path) => Settings::from_file(path)?,
+            None => Settings::from_file_config(FileConfig::default())?,
+        };
+        if let Some(addr) = args.rtmp_listen {
+            settings.rtmp_listen = addr;
+        }
+        if let Some(addr) = args.http_listen {
+            settings.http_listen = addr;
+        }
+        apply_placement_flags(&mut settings.placement, &args.placement)?;
+        Ok(settings)
+    }
+
+    /// Defaults overlaid with one TOML file.
+    pub(crate) fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
+            path: path.to_owned(),
+            error,
+        })?;
+        let file: FileConfig = toml::from_str(&text).map_err(|e| {
+            let (line, column) = e
+                .span()
+                .map(|span| line_and_column(&text, span.start))
+                .unwrap_or((1, 1));
+            ConfigError::Parse {
+                path: path.to_owned(),
+                line,
+                column,
+                message: e.message().replace('\n', " "),
+            }
+        })?;
+        Settings::from_file_config(file)
+    }
+
+    fn from_file_config(file: FileConfig) -> Result<Settings, ConfigError> {
+        let rtmp = file.rtmp_listen.as_deref().unwrap_or(DEFAULT_RTMP);
+        let http = file.http_listen.as_deref().unwrap_or(DEFAULT_HTTP);
+        let placement = PlacementRequest {
+            shards: file.placement.shards,
+            cpus: file
+                .placement
+                .cpus
+                .as_deref()
+                .map(|c| parse_cpus("placement.cpus", c))
+                .transpose()?,
+            numa_node: file.placement.numa_node,
+            shards_per_node: file.placement.shards_per_node,
+        };
+        let stream_defaults = file.streams.apply("streams", &StreamLimits::default())?;
+        let apps = file
+            .apps
+            .iter()
+            .map(|(app, s)| {
+                Ok((
+                    app.clone(),
+                    s.apply(&format!("apps.{app}"), &stream_defaults)?,
+                ))
+            })
+            .collect::<Result<_, ConfigError>>()?;
+        Ok(Settings {
+            rtmp_listen: parse_addr("rtmp_listen", rtmp)?,
+            http_listen: parse_addr("http_listen", http)?,
+            placement,
+            stream_defaults,
+            apps,
+            unpublish_grace: Duration::from_secs(file.streams.unpublish_grace_secs.unwrap_or(5)),
+        })
+    }
+}
+
+/// Overrides `request` with whichever placement flags were given.
+pub(crate) fn apply_placement_flags(
+    request: &mut PlacementRequest,
+    args: &PlacementArgs,
+) -> Result<(), ConfigError> {
+    if let Some(n) = args.shards {
+        request.shards = Some(n);
+    }
+    if let Some(cpus) = &args.cpus {
+        request.cpus = Some(parse_cpus("--cpus", cpus)?);
+    }
+    if let Some(k) = args.numa_node {
+        request.numa_node = Some(k);
+    }
+    if let Some(n) = args.shards_per_node {
+        request.shards_per_node = Some(n);
+    }
+    Ok(())
+}
+
+fn line_and_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Settings, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("arcly-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!(
+            "{:x}.toml",
+            text.len() * 31 + text.bytes().map(usize::from).sum::<usize>()
+        ));
+        std::fs::write(&path, text).unwrap();
+        let result = Settings::from_file(&path);
+        let _ = std::fs::remove_file(&path);
+        result.map_err(|e| match e {
+            ConfigError::Parse {
+                line,
+                column,
+                message,
+                ..
+            } => ConfigError::Parse {
+                path: PathBuf::from("f.toml"),
+                line,
+                column,
+                message,
+            },
+            other => other,
+        })
+    }
+
+    #[test]
+    fn empty_file_gives_defaults() {
+        let s = parse("").unwrap();
+        assert_eq!(s.rtmp_listen, DEFAULT_RTMP.parse().unwrap());
+        assert_eq!(s.http_listen, DEFAULT_HTTP.parse().unwrap());
+        assert_eq!(s.stream_defaults, StreamLimits::default());
+        assert_eq!(s.placement, PlacementRequest::default());
+    }
+
+    #[test]
+    fn apps_inherit_stream_defaults_and_override() {
+        let s = parse(
+            "rtmp_listen = \"127.0.0.1:1936\"\n[placement]\ncpus = \"0-1\"\n[streams]\nring_frames = 300\n[apps.lowlatency]\ngop_cache_frames = 0\n",
+        )
+        .unwrap();
+        assert_eq!(s.rtmp_listen.port(), 1936);
+        assert_eq!(s.placement.cpus, Some(vec![0, 1]));
+        let app = &s.apps["lowlatency"];
+        assert_eq!(app.gop_cache_frames, 0);
+        assert_eq!(app.ring_frames, 300);
+    }
+
+    #[test]
+    fn errors_are_one_line_naming_the_setting() {
+        let e = parse("[streams]\nring_frames = 0\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "streams.ring_frames: must be at least 1");
+        let e = parse("http_listen = \"nope\"\n").unwrap_err().to_string();
+        assert_eq!(e, "http_listen: 'nope' is not an address like 0.0.0.0:1935");
+        let e = parse("[placement]\ncpus = \"x\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "placement.cpus: bad cpu list 'x' (expected e.g. 0-3,8)");
+        let e = parse("\n\nbogus = 1\n").unwrap_err().to_string();
+        assert!(
+            e.starts_with("config f.toml:3:1: unknown field `bogus`"),
+            "{e}"
+        );
+        assert!(!e.contains('\n'));
+        let e = parse("[apps.x]\nunpublish_grace_secs = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "apps.x.unpublish_grace_secs: is a server-wide setting: put it in [streams]"
+        );
+    }
+}

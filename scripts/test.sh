@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Installs what the test suite needs (when missing) and runs all of it:
+# formatting, lints, the dependency rule for the pure crates, and every test.
+# Usage: scripts/test.sh            (CI calls exactly this, via .ci/run)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+# --- tools -------------------------------------------------------------------
+# Each external tool a test needs is installed here when it is missing, so a
+# fresh machine needs nothing but this script.
+apt_install() {
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    if ((${#missing[@]})); then
+        step "installing ${missing[*]}"
+        local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
+apt_install ffmpeg
+
+# --- static checks -----------------------------------------------------------
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy --all-targets -- -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "pure crates depend on no runtime or sockets"
+for crate in arcly-engine arcly-media arcly-protocols; do
+    if cargo tree -p "$crate" -e normal --prefix none | grep -E '^(glommio|tokio|socket2|mio) '; then
+        echo "$crate must not depend on an async runtime or sockets" >&2
+        exit 1
+    fi
+done
+echo "ok: arcly-engine, arcly-media, arcly-protocols use no glommio, tokio or socket2"
+
+step "cargo doc (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
+
+# --- tests -------------------------------------------------------------------
+step "cargo test --workspace"
+cargo build --release --quiet -p arcly -p arcly-bench
+cargo test --workspace --quiet 2>&1 | tee target/test-output.txt
