@@ -11,6 +11,7 @@
 //! tested by feeding values in and looking at what comes out.
 #![forbid(unsafe_code)]
 
+mod app_limits;
 mod auth;
 mod configs;
 mod frame;
@@ -26,6 +27,7 @@ mod stream;
 mod viewer;
 mod viewers;
 
+pub use app_limits::AppLimits;
 pub use auth::{AllowAll, AuthError, AuthRequest, Authenticator, TokenAuthenticator, query_param};
 pub use configs::ConfigSet;
 pub use frame::{Codec, FrameFlags, MediaFrame, Timestamp, TrackKind};

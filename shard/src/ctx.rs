@@ -1,0 +1,174 @@
+//! The per-shard handle every task on a shard works through.
+
+use std::future::Future;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::RuntimeConfig;
+use crate::latch::Latch;
+use crate::mailbox::{Mailbox, SendError};
+use crate::message::{Control, Message, RunOnShard, Stats};
+use crate::net::Listeners;
+use crate::pubsub::Directory;
+use crate::reply::Pending;
+use crate::stats::{Counters, ShardStats};
+use crate::task::{self, Task};
+
+/// The state of one shard; only ever touched from its own thread.
+pub(crate) struct Shard {
+    /// This shard's id.
+    pub(crate) id: usize,
+    /// The runtime's configuration.
+    pub(crate) config: Arc<RuntimeConfig>,
+    /// The queues to and from every other shard.
+    pub(crate) mailbox: Mailbox<Message>,
+    /// Stream and connection counters.
+    pub(crate) counters: Counters,
+    /// The streams this shard owns and mirrors.
+    pub(crate) streams: Directory,
+    /// The protocol handlers of the listeners installed here.
+    pub(crate) listeners: Listeners,
+    /// Outstanding counter gatherings.
+    pub(crate) stats_requests: Pending<ShardStats>,
+    /// Outstanding mailbox probes.
+    pub(crate) probes: Pending<()>,
+    /// Set when the shard is asked to stop.
+    pub(crate) stopping: Latch,
+}
+
+/// A handle to the shard the current task runs on.
+///
+/// Cheap to clone (a reference count), and not `Send`: it stays on its
+/// shard. Every cross-shard action goes through its mailbox.
+#[derive(Clone)]
+pub struct ShardCtx {
+    pub(crate) shard: Rc<Shard>,
+}
+
+impl ShardCtx {
+    /// This shard's id, `0..shards()`.
+    pub fn id(&self) -> usize {
+        self.shard.id
+    }
+
+    /// How many shards the runtime has.
+    pub fn shards(&self) -> usize {
+        self.shard.mailbox.shards()
+    }
+
+    /// The runtime's configuration.
+    pub fn config(&self) -> &RuntimeConfig {
+        &self.shard.config
+    }
+
+    /// Spawns a task on this shard. The future need not be `Send`.
+    pub fn spawn<T: 'static>(&self, future: impl Future<Output = T> + 'static) -> Task<T> {
+        Task::spawn(future)
+    }
+
+    /// Waits for `duration` without blocking the shard.
+    pub async fn sleep(&self, duration: Duration) {
+        task::sleep(duration).await;
+    }
+
+    /// Lets every other ready task of this shard run before continuing.
+    pub async fn yield_now(&self) {
+        task::yield_now().await;
+    }
+
+    /// Sends `f` to run on shard `to` (on this shard it runs in a new task).
+    ///
+    /// Never blocks: if `to`'s queue is full, or `to` has stopped, `f` is
+    /// handed back in the error.
+    pub fn try_run_on<F>(&self, to: usize, f: F) -> Result<(), SendError<F>>
+    where
+        F: FnOnce(ShardCtx) + Send + 'static,
+    {
+        if to == self.id() {
+            let ctx = self.clone();
+            Task::spawn(async move { f(ctx) }).detach();
+            return Ok(());
+        }
+        let msg = Message::Control(Control::Run(Box::new(f)));
+        self.shard.mailbox.try_send(to, msg).map_err(|e| {
+            e.map(|msg| match msg {
+                Message::Control(Control::Run(job)) => unbox_job::<F>(job),
+                _ => unreachable!("the mailbox hands back the message it was given"),
+            })
+        })
+    }
+
+    /// This shard's counters, now.
+    pub fn stats(&self) -> ShardStats {
+        let shard = &self.shard;
+        let c = &shard.counters;
+        let m = &shard.mailbox.counters;
+        let (streams_owned, streams_mirrored, viewers) = shard.streams.counts();
+        ShardStats {
+            shard: shard.id,
+            streams_owned,
+            streams_mirrored,
+            viewers,
+            frames_in: c.frames_in.get(),
+            bytes_in: c.bytes_in.get(),
+            frames_out: c.frames_out.get(),
+            bytes_out: c.bytes_out.get(),
+            skips: c.skips.get(),
+            evictions: c.evictions.get(),
+            relay_drops: c.relay_drops.get(),
+            mailbox_depth: shard.mailbox.depth(),
+            messages_sent: m.messages_sent.get(),
+            messages_received: m.messages_received.get(),
+            batches_sent: m.batches_sent.get(),
+            batches_received: m.batches_received.get(),
+            wakes_sent: m.wakes_sent.get(),
+            wakes_received: m.wakes_received.get(),
+            handed_back: m.handed_back.get(),
+            connections_accepted: c.connections_accepted.get(),
+            handoffs_sent: c.handoffs_sent.get(),
+            handoffs_received: c.handoffs_received.get(),
+        }
+    }
+
+    /// Every shard's counters, gathered through the mailbox (a `Stats`
+    /// map-reduce), in shard order. Shards that have stopped, or do not
+    /// answer within the request timeout, are left out.
+    pub async fn gather_stats(&self) -> Vec<ShardStats> {
+        let peers = self.shards() - 1;
+        let (token, mut answers) = self.shard.stats_requests.open(peers);
+        for to in (0..self.shards()).filter(|&to| to != self.id()) {
+            let msg = Message::Stats(Stats::Gather { token });
+            if self.shard.mailbox.send_ordered(to, msg).is_err() {
+                self.shard.stats_requests.expect_fewer(token, 1);
+            }
+        }
+        let limit = self.config().request_timeout;
+        let mut all = match task::timeout(limit, &mut answers).await {
+            Some(all) => all,
+            None => answers.take_partial(),
+        };
+        all.push(self.stats());
+        all.sort_by_key(|s| s.shard);
+        all
+    }
+
+    /// Whether the shard has been asked to stop.
+    pub fn is_stopping(&self) -> bool {
+        self.shard.stopping.is_set()
+    }
+
+    /// Waits until the shard is asked to stop (for accept loops and
+    /// long-running sessions that want to say goodbye).
+    pub async fn stopping(&self) {
+        self.shard.stopping.wait().await;
+    }
+}
+
+/// Recovers the caller's closure from a handed-back job.
+fn unbox_job<F: 'static>(job: Box<dyn RunOnShard>) -> F {
+    match job.into_any().downcast::<F>() {
+        Ok(f) => *f,
+        Err(_) => unreachable!("a job is handed back as the type it was sent as"),
+    }
+}

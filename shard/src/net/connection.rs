@@ -1,0 +1,165 @@
+//! A TCP connection owned by one shard.
+
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+
+use bytes::{Bytes, BytesMut};
+use futures_lite::{AsyncReadExt, AsyncWriteExt};
+use glommio::net::TcpStream;
+
+use super::listener::ListenerId;
+
+/// How much a read asks the kernel for at most.
+const READ_CHUNK: usize = 16 << 10;
+
+/// A connected socket on this shard, with the bytes it brought along.
+///
+/// A connection that was handed over from another shard first returns the
+/// bytes that shard had read but not used, then continues with the socket:
+/// the protocol sees every byte once and in order.
+pub struct Connection {
+    /// The socket.
+    stream: TcpStream,
+    /// The remote address.
+    peer: SocketAddr,
+    /// Bytes received before the socket came to this shard, not yet read.
+    unread: Bytes,
+    /// The listener (protocol) it came through, for hand-offs.
+    listener: ListenerId,
+}
+
+/// A socket let go of by its shard, ready to travel to another.
+pub(crate) struct Released {
+    /// The duplicated descriptor.
+    pub(crate) fd: OwnedFd,
+    /// The remote address.
+    pub(crate) peer: SocketAddr,
+    /// Bytes received but not yet read by the protocol.
+    pub(crate) unread: Bytes,
+    /// The listener it came through.
+    pub(crate) listener: ListenerId,
+}
+
+impl Connection {
+    /// Wraps a socket accepted by `listener` on this shard.
+    pub(crate) fn accepted(stream: TcpStream, listener: ListenerId) -> io::Result<Connection> {
+        let peer = stream.peer_addr()?;
+        stream.set_nodelay(true)?;
+        Ok(Connection {
+            stream,
+            peer,
+            unread: Bytes::new(),
+            listener,
+        })
+    }
+
+    /// Rebuilds a connection from a socket another shard (or this one, on a
+    /// refused hand-off) let go of. Must run on the shard that will own it.
+    pub(crate) fn from_fd(
+        fd: OwnedFd,
+        peer: SocketAddr,
+        unread: Bytes,
+        listener: ListenerId,
+    ) -> Connection {
+        // SAFETY: `into_raw_fd` releases an open socket that nothing else
+        // owns or uses (the old stream was dropped after the dup); the new
+        // stream takes ownership and closes it.
+        let stream = unsafe { TcpStream::from_raw_fd(fd.into_raw_fd()) };
+        Connection {
+            stream,
+            peer,
+            unread,
+            listener,
+        }
+    }
+
+    /// Duplicates the socket's descriptor, the first step of a hand-off.
+    pub(crate) fn dup_fd(&self) -> io::Result<OwnedFd> {
+        // SAFETY: `fcntl(F_DUPFD_CLOEXEC)` on a descriptor we own returns a
+        // new descriptor (or -1), which we own from here on.
+        let fd = unsafe { libc::fcntl(self.stream.as_raw_fd(), libc::F_DUPFD_CLOEXEC, 0) };
+        if fd < 0 {
+            return Err(io::Error::last_os_error());
+        }
+        // SAFETY: `fd` is a fresh, open descriptor that nothing else owns.
+        Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+    }
+
+    /// Lets go of the socket so another shard can take it through `fd`
+    /// (from [`Connection::dup_fd`]): drops this shard's stream, which has
+    /// no read in flight (a read here either completed or was dropped, and
+    /// glommio only polls for readiness between reads, so no bytes are
+    /// taken off the socket behind our back).
+    pub(crate) fn release(self, fd: OwnedFd) -> Released {
+        Released {
+            fd,
+            peer: self.peer,
+            unread: self.unread,
+            listener: self.listener,
+        }
+    }
+
+    /// The remote address.
+    pub fn peer_addr(&self) -> SocketAddr {
+        self.peer
+    }
+
+    /// The listener this connection came through.
+    pub fn listener(&self) -> ListenerId {
+        self.listener
+    }
+
+    /// Reads what is available (at least one byte, unless the peer closed)
+    /// and appends it to `buf`. Returns how many bytes were appended; 0
+    /// means the peer closed its side. Dropping the future mid-way loses no
+    /// bytes and leaves `buf` as it was.
+    pub async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        if !self.unread.is_empty() {
+            let n = self.unread.len();
+            buf.extend_from_slice(&self.unread);
+            self.unread = Bytes::new();
+            return Ok(n);
+        }
+        let start = buf.len();
+        buf.resize(start + READ_CHUNK, 0);
+        let mut filled = Truncate { buf, len: start };
+        let n = self.stream.read(&mut filled.buf[start..]).await?;
+        filled.len = start + n;
+        Ok(n)
+    }
+
+    /// Writes all of `data`.
+    pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
+        self.stream.write_all(data).await
+    }
+
+    /// Writes each chunk in order (shared encoded frames, for example).
+    pub async fn write_chunks(&mut self, chunks: &[Bytes]) -> io::Result<()> {
+        for chunk in chunks {
+            self.stream.write_all(chunk).await?;
+        }
+        Ok(())
+    }
+
+    /// Closes the writing side; the peer reads end-of-stream.
+    pub async fn close_write(&mut self) -> io::Result<()> {
+        self.stream
+            .shutdown(std::net::Shutdown::Write)
+            .await
+            .map_err(io::Error::from)
+    }
+}
+
+/// Cuts a read buffer back to what was really read, also when the read
+/// fails or its future is dropped.
+struct Truncate<'a> {
+    buf: &'a mut BytesMut,
+    len: usize,
+}
+
+impl Drop for Truncate<'_> {
+    fn drop(&mut self) {
+        self.buf.truncate(self.len);
+    }
+}

@@ -1,0 +1,11 @@
+//! Sockets: listeners on every shard, the connections they accept, and
+//! moving a connection from one shard to another.
+
+mod connection;
+pub(crate) mod handoff;
+mod listener;
+
+pub use connection::Connection;
+pub use handoff::{HandoffError, HandoffFailure};
+pub(crate) use listener::Listeners;
+pub use listener::{Arrival, ListenerId};

@@ -1,0 +1,240 @@
+//! Watching a stream from a task on any shard.
+
+use std::cell::Cell;
+use std::future::poll_fn;
+use std::rc::Rc;
+use std::task::{Poll, Waker};
+use std::time::Instant;
+
+use arcly_engine::{EvictReason, MediaFrame, Pull, Seq, StreamKey, ViewerId};
+
+use super::error::SubscribeError;
+use super::hub::Hub;
+use super::mirror::Mirror;
+use crate::message::{Control, Message};
+use crate::owner::owner;
+use crate::stats::{add, bump};
+use crate::{ShardCtx, task};
+
+/// What a viewer gets next, from [`Subscription::next`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ViewerEvent {
+    /// Send this frame. Configs and metadata come first, then a keyframe,
+    /// then every frame in order. `seq` is the frame's position in the
+    /// stream, the same on the owner and on every mirror.
+    Frame {
+        /// The frame's seq.
+        seq: Seq,
+        /// The frame.
+        frame: MediaFrame,
+    },
+    /// The viewer lagged and jumped ahead to the newest keyframe, leaving
+    /// out `dropped` frames; configs and metadata come next again.
+    Skipped {
+        /// Frames left out.
+        dropped: u64,
+    },
+    /// The viewer lagged once too often and was removed: close it.
+    Evicted(EvictReason),
+    /// The stream ended and the viewer has had everything.
+    Ended,
+}
+
+/// One viewer of one stream, from [`ShardCtx::subscribe`].
+///
+/// Poll it from one task. Dropping it leaves the stream; the last viewer of
+/// a mirror leaving makes the shard unsubscribe from the owner.
+pub struct Subscription {
+    /// The shard the viewer is on.
+    ctx: ShardCtx,
+    /// The stream copy it reads.
+    hub: Rc<Hub>,
+    /// The mirror, when the stream is owned by another shard.
+    mirror: Option<Rc<Mirror>>,
+    /// The viewer's id in the copy.
+    viewer: ViewerId,
+    /// The copy's generation the viewer joined (see [`Hub::rebuild`]).
+    generation: u64,
+    /// Unsent bytes the caller's driver holds (for the lag policy).
+    queued_bytes: usize,
+    /// The hub epoch this viewer's waker was registered in.
+    registered: Cell<Option<u64>>,
+}
+
+impl ShardCtx {
+    /// Becomes a viewer of `key`.
+    ///
+    /// On the owner shard the viewer joins the stream itself. On any other
+    /// shard it joins the shard's mirror; the first viewer makes the shard
+    /// subscribe to the owner (which answers with a snapshot, then relays
+    /// every new frame once per shard) and waits for the answer, up to the
+    /// configured request timeout. A key with no publisher is
+    /// [`SubscribeError::NotFound`].
+    pub async fn subscribe(&self, key: &StreamKey) -> Result<Subscription, SubscribeError> {
+        if self.is_stopping() {
+            return Err(SubscribeError::Stopping(key.clone()));
+        }
+        let streams = &self.shard.streams;
+        let owner = owner(key, self.shards());
+        if owner == self.id() {
+            let origin = streams
+                .origin(key)
+                .ok_or_else(|| SubscribeError::NotFound(key.clone()))?;
+            return Ok(Subscription::join(self, Rc::clone(&origin.hub), None));
+        }
+        let unreachable = || SubscribeError::Unreachable {
+            key: key.clone(),
+            owner,
+        };
+        // A mirror can be dropped between its answer and our join (its last
+        // viewer left, or the stream ended); then we start over, and a
+        // stream that really ended is refused by its owner.
+        for _ in 0..MIRROR_ATTEMPTS {
+            let mirror = match streams.mirror(key) {
+                Some(mirror) => mirror,
+                None => {
+                    let mirror = Rc::new(Mirror::new(key.clone(), owner));
+                    let msg = Message::Control(Control::Subscribe { key: key.clone() });
+                    self.shard
+                        .mailbox
+                        .send_ordered(owner, msg)
+                        .map_err(|_| unreachable())?;
+                    streams.insert_mirror(Rc::clone(&mirror));
+                    mirror
+                }
+            };
+            let limit = self.config().request_timeout;
+            if task::timeout(limit, mirror.settled()).await.is_none() {
+                if mirror.hub().is_none() {
+                    streams.remove_mirror(&mirror);
+                }
+                return Err(unreachable());
+            }
+            if self.is_stopping() {
+                return Err(SubscribeError::Stopping(key.clone()));
+            }
+            if mirror.is_refused() {
+                return Err(SubscribeError::NotFound(key.clone()));
+            }
+            let current = streams
+                .mirror(key)
+                .is_some_and(|listed| Rc::ptr_eq(&listed, &mirror));
+            if let Some(hub) = mirror.hub()
+                && current
+            {
+                return Ok(Subscription::join(self, hub, Some(mirror)));
+            }
+        }
+        Err(unreachable())
+    }
+}
+
+/// How often a subscribe starts over when its mirror went away under it.
+const MIRROR_ATTEMPTS: usize = 3;
+
+impl Subscription {
+    fn join(ctx: &ShardCtx, hub: Rc<Hub>, mirror: Option<Rc<Mirror>>) -> Subscription {
+        let viewer = hub.with(|stream| stream.join(Instant::now()));
+        ctx.shard.streams.subscription_opened();
+        Subscription {
+            ctx: ctx.clone(),
+            generation: hub.generation(),
+            hub,
+            mirror,
+            viewer,
+            queued_bytes: 0,
+            registered: Cell::new(None),
+        }
+    }
+
+    /// The stream's key.
+    pub fn key(&self) -> &StreamKey {
+        self.hub.key()
+    }
+
+    /// Whether the viewer is served by this shard's mirror of a stream
+    /// owned elsewhere (rather than by the origin itself).
+    pub fn is_mirrored(&self) -> bool {
+        self.mirror.is_some()
+    }
+
+    /// Tells the lag policy how many bytes the caller's driver still holds
+    /// unsent for this viewer. Over the stream's `viewer_queue_bytes` the
+    /// viewer jumps to the newest keyframe (or waits for one). Call
+    /// [`Subscription::next`] again after lowering it.
+    pub fn set_queued_bytes(&mut self, bytes: usize) {
+        self.queued_bytes = bytes;
+    }
+
+    /// The next event, waiting for the next frame if there is none yet.
+    pub async fn next(&mut self) -> ViewerEvent {
+        poll_fn(|cx| match self.poll_event(Some(cx.waker())) {
+            Some(event) => Poll::Ready(event),
+            None => Poll::Pending,
+        })
+        .await
+    }
+
+    /// The next event if one is ready now, without waiting.
+    pub fn try_next(&mut self) -> Option<ViewerEvent> {
+        self.poll_event(None)
+    }
+
+    fn poll_event(&mut self, waker: Option<&Waker>) -> Option<ViewerEvent> {
+        if self.hub.generation() != self.generation {
+            // The mirror was rebuilt from a fresh snapshot: start over in
+            // the new copy, as after a skip.
+            self.viewer = self.hub.with(|stream| stream.join(Instant::now()));
+            self.generation = self.hub.generation();
+            bump(&self.ctx.shard.counters.skips);
+            return Some(ViewerEvent::Skipped {
+                dropped: self.hub.resync_dropped(),
+            });
+        }
+        let counters = &self.ctx.shard.counters;
+        let pull = self
+            .hub
+            .with(|stream| stream.pull(self.viewer, self.queued_bytes));
+        match pull {
+            Pull::Pending => {
+                if let Some(waker) = waker {
+                    self.hub.wait(waker, &self.registered);
+                }
+                None
+            }
+            Pull::Frame { seq, frame } => {
+                bump(&counters.frames_out);
+                add(&counters.bytes_out, frame.len() as u64);
+                Some(ViewerEvent::Frame { seq, frame })
+            }
+            Pull::Skipped { dropped } => {
+                bump(&counters.skips);
+                Some(ViewerEvent::Skipped { dropped })
+            }
+            Pull::Evicted(reason) => {
+                bump(&counters.evictions);
+                Some(ViewerEvent::Evicted(reason))
+            }
+            Pull::Ended => Some(ViewerEvent::Ended),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        self.hub.leave(self.viewer);
+        self.ctx.shard.streams.subscription_closed();
+        if let Some(mirror) = &self.mirror
+            && self.hub.viewer_count() == 0
+            && self
+                .ctx
+                .shard
+                .streams
+                .mirror(mirror.key())
+                .is_some_and(|current| Rc::ptr_eq(&current, mirror))
+        {
+            self.ctx.shard.streams.remove_mirror(mirror);
+            mirror.unsubscribe(&self.ctx);
+        }
+    }
+}
