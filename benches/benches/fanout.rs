@@ -6,11 +6,15 @@
 //! throughput in viewer-frames per second; ns per viewer per frame is its
 //! inverse.
 
+// criterion_group! and criterion_main! generate undocumented functions.
+#![allow(missing_docs)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arcly_engine::{
-    Codec, FrameFlags, MediaFrame, NoopObserver, PublishInfo, Pull, Stream, StreamKey, StreamLimits, Timestamp,
+    Codec, FrameFlags, MediaFrame, NoopObserver, PublishInfo, Pull, Stream, StreamKey,
+    StreamLimits, Timestamp,
 };
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -22,7 +26,11 @@ fn frame(n: u64, payload: &Bytes) -> MediaFrame {
         codec: Codec::H264,
         dts: ts,
         pts: ts,
-        flags: if n.is_multiple_of(50) { FrameFlags::KEYFRAME } else { FrameFlags::NONE },
+        flags: if n.is_multiple_of(50) {
+            FrameFlags::KEYFRAME
+        } else {
+            FrameFlags::NONE
+        },
         payload: payload.clone(),
     }
 }

@@ -27,10 +27,11 @@ impl ConfigSet {
     /// payload), so a resent sequence header is not a change.
     pub fn with(&self, seq: Seq, frame: &MediaFrame) -> Option<ConfigSet> {
         let track = frame.track();
-        if let Some((_, old)) = self.get(track) {
-            if old.codec == frame.codec && old.payload == frame.payload {
-                return None;
-            }
+        if let Some((_, old)) = self.get(track)
+            && old.codec == frame.codec
+            && old.payload == frame.payload
+        {
+            return None;
         }
         let mut entries: Vec<(Seq, MediaFrame)> = self
             .entries

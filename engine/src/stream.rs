@@ -249,10 +249,10 @@ impl Stream {
         self.last_frame_at = now;
         self.qos.record(&frame, now);
         self.info.media.observe(&frame);
-        if ConfigSet::holds(&frame) {
-            if let Some(changed) = self.configs.with(seq, &frame) {
-                self.configs = Arc::new(changed);
-            }
+        if ConfigSet::holds(&frame)
+            && let Some(changed) = self.configs.with(seq, &frame)
+        {
+            self.configs = Arc::new(changed);
         }
         if frame.starts_gop() {
             let fps = self.qos.track(TrackKind::Video, now).fps;

@@ -40,6 +40,7 @@ pub mod preflight;
 mod bench;
 mod config;
 mod ctx;
+mod drivers;
 mod error;
 mod inbox;
 mod latch;

@@ -53,6 +53,37 @@ pub struct ShardStats {
     pub handoffs_received: u64,
 }
 
+impl ShardStats {
+    /// Every counter with its name, in declaration order: what the status
+    /// API and metrics print, so a new counter shows up everywhere at once.
+    pub fn fields(&self) -> [(&'static str, u64); 22] {
+        [
+            ("shard", self.shard as u64),
+            ("streams_owned", self.streams_owned),
+            ("streams_mirrored", self.streams_mirrored),
+            ("viewers", self.viewers),
+            ("frames_in", self.frames_in),
+            ("bytes_in", self.bytes_in),
+            ("frames_out", self.frames_out),
+            ("bytes_out", self.bytes_out),
+            ("skips", self.skips),
+            ("evictions", self.evictions),
+            ("relay_drops", self.relay_drops),
+            ("mailbox_depth", self.mailbox_depth),
+            ("messages_sent", self.messages_sent),
+            ("messages_received", self.messages_received),
+            ("batches_sent", self.batches_sent),
+            ("batches_received", self.batches_received),
+            ("wakes_sent", self.wakes_sent),
+            ("wakes_received", self.wakes_received),
+            ("handed_back", self.handed_back),
+            ("connections_accepted", self.connections_accepted),
+            ("handoffs_sent", self.handoffs_sent),
+            ("handoffs_received", self.handoffs_received),
+        ]
+    }
+}
+
 /// The stream and connection counters of one shard (the mailbox keeps its
 /// own).
 #[derive(Debug, Default)]

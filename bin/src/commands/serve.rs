@@ -1,13 +1,44 @@
-//! `arcly serve`: run the origin.
+//! `arcly serve`: run the origin until SIGINT or SIGTERM.
+
+use arcly_engine::AppLimits;
+use arcly_shard::placement::{Placement, Topology};
+use arcly_shard::{Runtime, RuntimeConfig, preflight};
 
 use super::Failure;
 use crate::cli::ServeArgs;
 use crate::config::Settings;
 
-/// Runs the origin until SIGINT or SIGTERM.
+/// Resolves the settings, checks the machine, starts the shards and the
+/// listeners, prints where everything runs, and waits for a signal.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
-    let _settings = Settings::resolve(args)?;
-    Err(Failure::runtime(
-        "serve: the shard runtime is not wired in yet",
-    ))
+    let settings = Settings::resolve(args)?;
+    let topology = Topology::detect().map_err(Failure::runtime)?;
+    let placement = Placement::plan(&topology, &settings.placement).map_err(Failure::usage)?;
+
+    let mut config = RuntimeConfig::new(placement.shards.clone());
+    config.limits = settings.apps.iter().fold(
+        AppLimits::new(settings.stream_defaults.clone()),
+        |limits, (app, l)| limits.with_app(app.clone(), l.clone()),
+    );
+    config.unpublish_grace = settings.unpublish_grace;
+    preflight::check(placement.len(), config.io_memory as u64).map_err(Failure::runtime)?;
+
+    let mut runtime = Runtime::start(config).map_err(Failure::runtime)?;
+    runtime
+        .install_signal_handlers()
+        .map_err(Failure::runtime)?;
+    let http = runtime
+        .listen_http(settings.http_listen)
+        .map_err(|e| Failure::runtime(format!("http_listen {}: {e}", settings.http_listen)))?;
+
+    println!(
+        "arcly {} on {}",
+        env!("CARGO_PKG_VERSION"),
+        topology.describe()
+    );
+    println!("placement: {placement}");
+    println!("http: listening on {http} (status API: /healthz, /api/v1/shards)");
+    runtime.join().map_err(Failure::runtime)?;
+    println!("arcly: stopped");
+    Ok(())
 }
