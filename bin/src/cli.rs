@@ -40,6 +40,12 @@ pub(crate) struct ServeArgs {
     /// HTTP listen address [default: 0.0.0.0:8080].
     #[arg(long, value_name = "ADDR")]
     pub(crate) http_listen: Option<SocketAddr>,
+    /// Publishers to APP must present ?token=TOKEN (repeatable; APP=TOKEN).
+    #[arg(long, value_name = "APP=TOKEN")]
+    pub(crate) publish_token: Vec<String>,
+    /// Players of APP must present ?token=TOKEN (repeatable; APP=TOKEN).
+    #[arg(long, value_name = "APP=TOKEN")]
+    pub(crate) play_token: Vec<String>,
     /// Where shards run.
     #[command(flatten)]
     pub(crate) placement: PlacementArgs,

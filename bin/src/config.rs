@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use arcly_engine::StreamLimits;
+use arcly_engine::{StreamLimits, TokenAuthenticator};
+use arcly_protocols::rtmp::RtmpLimits;
 use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
 use serde::Deserialize;
 
@@ -67,7 +68,17 @@ pub(crate) struct Settings {
     pub(crate) apps: BTreeMap<String, StreamLimits>,
     /// How long a stream whose publisher left waits for it to come back.
     pub(crate) unpublish_grace: Duration,
+    /// Per-connection RTMP bounds.
+    pub(crate) rtmp: RtmpLimits,
+    /// RTMP connections one shard serves at once.
+    pub(crate) rtmp_max_connections_per_shard: usize,
+    /// Publish and play tokens per app.
+    pub(crate) auth: TokenAuthenticator,
 }
+
+/// Default for `[rtmp] max_connections_per_shard`: well under the 20,000
+/// open files a process may have here, with room for HTTP.
+pub(crate) const DEFAULT_RTMP_CONNECTIONS_PER_SHARD: usize = 8192;
 
 /// The TOML file, as written: every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -80,7 +91,69 @@ struct FileConfig {
     #[serde(default)]
     streams: FileStreams,
     #[serde(default)]
-    apps: BTreeMap<String, FileStreams>,
+    rtmp: FileRtmp,
+    #[serde(default)]
+    apps: BTreeMap<String, FileApp>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileRtmp {
+    handshake_timeout_secs: Option<u64>,
+    idle_timeout_secs: Option<u64>,
+    max_message_bytes: Option<u32>,
+    max_chunk_size: Option<u32>,
+    max_streams_per_connection: Option<usize>,
+    max_connections_per_shard: Option<usize>,
+}
+
+impl FileRtmp {
+    fn apply(&self) -> Result<RtmpLimits, ConfigError> {
+        let mut limits = RtmpLimits::default();
+        let positive = |name: &str, v: u64| -> Result<u64, ConfigError> {
+            if v == 0 {
+                Err(invalid(format!("rtmp.{name}"), "must be at least 1"))
+            } else {
+                Ok(v)
+            }
+        };
+        if let Some(v) = self.handshake_timeout_secs {
+            limits.handshake_timeout = Duration::from_secs(positive("handshake_timeout_secs", v)?);
+        }
+        if let Some(v) = self.idle_timeout_secs {
+            limits.idle_timeout = Duration::from_secs(positive("idle_timeout_secs", v)?);
+        }
+        if let Some(v) = self.max_message_bytes {
+            let v = positive("max_message_bytes", u64::from(v))? as u32;
+            limits.max_message_len = v;
+            limits.max_reassembly_bytes = 2 * v as usize;
+        }
+        if let Some(v) = self.max_chunk_size {
+            if !(128..=0x7fff_ffff).contains(&v) {
+                return Err(invalid(
+                    "rtmp.max_chunk_size",
+                    "must be between 128 and 2147483647",
+                ));
+            }
+            limits.max_chunk_size = v;
+        }
+        if let Some(v) = self.max_streams_per_connection {
+            limits.max_streams = positive("max_streams_per_connection", v as u64)? as usize;
+        }
+        Ok(limits)
+    }
+}
+
+/// An `[apps.NAME]` section: stream limits and tokens.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileApp {
+    #[serde(flatten)]
+    streams: FileStreams,
+    #[serde(default)]
+    publish_tokens: Vec<String>,
+    #[serde(default)]
+    play_tokens: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -177,6 +250,14 @@ impl Settings {
             settings.http_listen = addr;
         }
         apply_placement_flags(&mut settings.placement, &args.placement)?;
+        for pair in &args.publish_token {
+            let (app, token) = split_app_token("--publish-token", pair)?;
+            settings.auth = settings.auth.with_publish_token(app, token);
+        }
+        for pair in &args.play_token {
+            let (app, token) = split_app_token("--play-token", pair)?;
+            settings.auth = settings.auth.with_play_token(app, token);
+        }
         Ok(settings)
     }
 
@@ -219,13 +300,36 @@ impl Settings {
         let apps = file
             .apps
             .iter()
-            .map(|(app, s)| {
+            .map(|(app, a)| {
                 Ok((
                     app.clone(),
-                    s.apply(&format!("apps.{app}"), &stream_defaults)?,
+                    a.streams.apply(&format!("apps.{app}"), &stream_defaults)?,
                 ))
             })
             .collect::<Result<_, ConfigError>>()?;
+        let mut auth = TokenAuthenticator::new();
+        for (app, a) in &file.apps {
+            for token in &a.publish_tokens {
+                auth = auth.with_publish_token(
+                    app,
+                    check_token(&format!("apps.{app}.publish_tokens"), token)?,
+                );
+            }
+            for token in &a.play_tokens {
+                auth = auth
+                    .with_play_token(app, check_token(&format!("apps.{app}.play_tokens"), token)?);
+            }
+        }
+        let rtmp_max_connections_per_shard = match file.rtmp.max_connections_per_shard {
+            Some(0) => {
+                return Err(invalid(
+                    "rtmp.max_connections_per_shard",
+                    "must be at least 1",
+                ));
+            }
+            Some(n) => n,
+            None => DEFAULT_RTMP_CONNECTIONS_PER_SHARD,
+        };
         Ok(Settings {
             rtmp_listen: parse_addr("rtmp_listen", rtmp)?,
             http_listen: parse_addr("http_listen", http)?,
@@ -233,6 +337,9 @@ impl Settings {
             stream_defaults,
             apps,
             unpublish_grace: Duration::from_secs(file.streams.unpublish_grace_secs.unwrap_or(5)),
+            rtmp: file.rtmp.apply()?,
+            rtmp_max_connections_per_shard,
+            auth,
         })
     }
 }
@@ -255,6 +362,31 @@ pub(crate) fn apply_placement_flags(
         request.shards_per_node = Some(n);
     }
     Ok(())
+}
+
+/// A token must be usable in a URL query as written: no spaces, `&`, `#`
+/// or control characters, and not empty.
+fn check_token<'t>(setting: &str, token: &'t str) -> Result<&'t str, ConfigError> {
+    let bad = token.is_empty()
+        || token
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '&' | '#' | '?'));
+    if bad {
+        Err(invalid(
+            setting,
+            format!("'{token}' is not a usable token (no spaces, &, #, ?)"),
+        ))
+    } else {
+        Ok(token)
+    }
+}
+
+/// Splits `APP=TOKEN` from a flag.
+fn split_app_token<'p>(flag: &str, pair: &'p str) -> Result<(&'p str, &'p str), ConfigError> {
+    match pair.split_once('=') {
+        Some((app, token)) if !app.is_empty() => Ok((app, check_token(flag, token)?)),
+        _ => Err(invalid(flag, format!("'{pair}' is not APP=TOKEN"))),
+    }
 }
 
 fn line_and_column(text: &str, offset: usize) -> (usize, usize) {

@@ -1,5 +1,6 @@
 //! Who may publish and who may play: a trait the operator plugs in.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 
 /// Why a publish or play request was refused.
@@ -78,24 +79,52 @@ pub struct AllowAll;
 
 impl Authenticator for AllowAll {}
 
-/// Shared secrets in the `token` query parameter, for publish, play or both;
-/// a side without a secret is open.
+/// Shared secrets in the `token` query parameter, per app and per side
+/// (publish, play). A side of an app with no tokens is open; with tokens, a
+/// request must carry one of them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct TokenAuthenticator {
-    /// The token publishers must present, if any.
-    pub publish_token: Option<String>,
-    /// The token players must present, if any.
-    pub play_token: Option<String>,
+    apps: HashMap<String, AppTokens>,
+}
+
+/// The tokens of one app.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct AppTokens {
+    publish: Vec<String>,
+    play: Vec<String>,
 }
 
 impl TokenAuthenticator {
-    fn check(expected: Option<&str>, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        let Some(expected) = expected else {
+    /// No tokens: every app open.
+    pub fn new() -> TokenAuthenticator {
+        TokenAuthenticator::default()
+    }
+
+    /// Publishers to `app` must present `token` (or another token added).
+    pub fn with_publish_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
+        self.apps.entry(app.to_owned()).or_default().publish.push(token.to_owned());
+        self
+    }
+
+    /// Players of `app` must present `token` (or another token added).
+    pub fn with_play_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
+        self.apps.entry(app.to_owned()).or_default().play.push(token.to_owned());
+        self
+    }
+
+    /// Whether no app has any token (everything open).
+    pub fn is_open(&self) -> bool {
+        self.apps.values().all(|t| t.publish.is_empty() && t.play.is_empty())
+    }
+
+    fn check(accepted: &[String], req: &AuthRequest<'_>) -> Result<(), AuthError> {
+        if accepted.is_empty() {
             return Ok(());
-        };
+        }
         match req.token {
             None => Err(AuthError::MissingToken),
-            Some(token) if same_secret(token, expected) => Ok(()),
+            // Check every token, so timing says nothing about which matched.
+            Some(token) if accepted.iter().fold(false, |ok, t| same_secret(token, t) | ok) => Ok(()),
             Some(_) => Err(AuthError::BadToken),
         }
     }
@@ -103,11 +132,13 @@ impl TokenAuthenticator {
 
 impl Authenticator for TokenAuthenticator {
     fn authorize_publish(&self, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        TokenAuthenticator::check(self.publish_token.as_deref(), req)
+        let tokens = self.apps.get(req.app).map_or(&[][..], |t| &t.publish[..]);
+        TokenAuthenticator::check(tokens, req)
     }
 
     fn authorize_play(&self, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        TokenAuthenticator::check(self.play_token.as_deref(), req)
+        let tokens = self.apps.get(req.app).map_or(&[][..], |t| &t.play[..]);
+        TokenAuthenticator::check(tokens, req)
     }
 }
 
@@ -160,10 +191,10 @@ mod tests {
 
     #[test]
     fn tokens_guard_each_side() {
-        let auth = TokenAuthenticator {
-            publish_token: Some("s3cret".into()),
-            play_token: None,
-        };
+        let auth = TokenAuthenticator::new()
+            .with_publish_token("live", "old")
+            .with_publish_token("live", "s3cret");
+        assert!(!auth.is_open());
         let good = AuthRequest::new("live", "cam", "token=s3cret", None, "rtmp");
         let bad = AuthRequest::new("live", "cam", "token=s3creT", None, "rtmp");
         let none = AuthRequest::new("live", "cam", "", None, "rtmp");
@@ -171,6 +202,11 @@ mod tests {
         assert_eq!(auth.authorize_publish(&bad), Err(AuthError::BadToken));
         assert_eq!(auth.authorize_publish(&none), Err(AuthError::MissingToken));
         assert_eq!(auth.authorize_play(&none), Ok(()));
+        let other_app = AuthRequest::new("open", "cam", "", None, "rtmp");
+        assert_eq!(auth.authorize_publish(&other_app), Ok(()));
+        let play = TokenAuthenticator::new().with_play_token("live", "v");
+        assert_eq!(play.authorize_play(&none), Err(AuthError::MissingToken));
+        assert_eq!(play.authorize_publish(&none), Ok(()));
     }
 
     #[test]

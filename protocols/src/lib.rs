@@ -4,8 +4,10 @@
 //! bytes (and, where a protocol has timers, the current time) and returns
 //! values, bytes to send and deadlines. [`amf0`] is the value encoding of
 //! RTMP commands and metadata; [`http`] reads HTTP/1.1 request heads and
-//! writes response heads and chunked bodies for HTTP-FLV, HLS and the API.
-//! RTMP (handshake, chunk stream, sessions) builds on both next.
+//! writes response heads and chunked bodies for HTTP-FLV, HLS and the API;
+//! [`rtmp`] is the handshake, chunk stream, messages and the server and
+//! client sessions of RTMP and Enhanced RTMP, with the egress encoding that
+//! a shard builds once per frame for all its players.
 //!
 //! This crate never does I/O: it opens no sockets, reads no clock, spawns
 //! no tasks and depends on no async runtime, so every protocol is tested by
@@ -16,3 +18,4 @@
 
 pub mod amf0;
 pub mod http;
+pub mod rtmp;

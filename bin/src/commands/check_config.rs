@@ -17,5 +17,16 @@ pub(crate) fn run(file: &Path) -> Result<(), Failure> {
         println!("apps.{app} = {limits:?}");
     }
     println!("unpublish_grace = {:?}", settings.unpublish_grace);
+    println!("rtmp = {:?}", settings.rtmp);
+    println!(
+        "rtmp.max_connections_per_shard = {}",
+        settings.rtmp_max_connections_per_shard
+    );
+    let auth = if settings.auth.is_open() {
+        "open (no tokens)"
+    } else {
+        "tokens required where configured"
+    };
+    println!("auth = {auth}");
     Ok(())
 }
