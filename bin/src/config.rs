@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use arcly_engine::{StreamLimits, TokenAuthenticator};
 use arcly_protocols::rtmp::RtmpLimits;
+use arcly_shard::DEFAULT_MAX_CONNECTIONS_PER_SHARD;
 use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
 use serde::Deserialize;
 
@@ -75,10 +76,6 @@ pub(crate) struct Settings {
     /// Publish and play tokens per app.
     pub(crate) auth: TokenAuthenticator,
 }
-
-/// Default for `[rtmp] max_connections_per_shard`: well under the 20,000
-/// open files a process may have here, with room for HTTP.
-pub(crate) const DEFAULT_RTMP_CONNECTIONS_PER_SHARD: usize = 8192;
 
 /// The TOML file, as written: every key optional.
 #[derive(Debug, Default, Deserialize)]
@@ -328,7 +325,7 @@ impl Settings {
                 ));
             }
             Some(n) => n,
-            None => DEFAULT_RTMP_CONNECTIONS_PER_SHARD,
+            None => DEFAULT_MAX_CONNECTIONS_PER_SHARD,
         };
         Ok(Settings {
             rtmp_listen: parse_addr("rtmp_listen", rtmp)?,

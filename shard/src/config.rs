@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use arcly_engine::{AppLimits, NoopObserver, Observer};
+use arcly_engine::{AllowAll, AppLimits, Authenticator, NoopObserver, Observer};
 
 use crate::mailbox::MailboxConfig;
 use crate::placement::ShardSpec;
@@ -30,6 +30,8 @@ pub struct RuntimeConfig {
     pub limits: AppLimits,
     /// Receives every stream's events (logs, metrics, webhooks).
     pub observer: Arc<dyn Observer>,
+    /// Decides who may publish and play, for every protocol.
+    pub authenticator: Arc<dyn Authenticator>,
     /// How long an unpublished stream waits for its publisher to come back
     /// before the reaper ends it.
     pub unpublish_grace: Duration,
@@ -60,6 +62,7 @@ impl RuntimeConfig {
             ring_depth: 128,
             limits: AppLimits::default(),
             observer: Arc::new(NoopObserver),
+            authenticator: Arc::new(AllowAll),
             unpublish_grace: Duration::from_secs(10),
             reaper_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),

@@ -128,6 +128,9 @@ impl ShardCtx {
             connections_accepted: c.connections_accepted.get(),
             handoffs_sent: c.handoffs_sent.get(),
             handoffs_received: c.handoffs_received.get(),
+            protocol_errors: c.protocol_errors.get(),
+            timeouts: c.timeouts.get(),
+            connections_refused: c.connections_refused.get(),
         }
     }
 

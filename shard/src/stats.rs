@@ -51,12 +51,19 @@ pub struct ShardStats {
     pub handoffs_sent: u64,
     /// Connections handed to this shard by another.
     pub handoffs_received: u64,
+    /// Connections closed because the peer broke its protocol (malformed,
+    /// oversized or unexpected input).
+    pub protocol_errors: u64,
+    /// Connections closed by a handshake or idle timeout.
+    pub timeouts: u64,
+    /// Connections refused at accept because the shard was at its limit.
+    pub connections_refused: u64,
 }
 
 impl ShardStats {
     /// Every counter with its name, in declaration order: what the status
     /// API and metrics print, so a new counter shows up everywhere at once.
-    pub fn fields(&self) -> [(&'static str, u64); 22] {
+    pub fn fields(&self) -> [(&'static str, u64); 25] {
         [
             ("shard", self.shard as u64),
             ("streams_owned", self.streams_owned),
@@ -80,6 +87,9 @@ impl ShardStats {
             ("connections_accepted", self.connections_accepted),
             ("handoffs_sent", self.handoffs_sent),
             ("handoffs_received", self.handoffs_received),
+            ("protocol_errors", self.protocol_errors),
+            ("timeouts", self.timeouts),
+            ("connections_refused", self.connections_refused),
         ]
     }
 }
@@ -98,6 +108,9 @@ pub(crate) struct Counters {
     pub(crate) connections_accepted: Cell<u64>,
     pub(crate) handoffs_sent: Cell<u64>,
     pub(crate) handoffs_received: Cell<u64>,
+    pub(crate) protocol_errors: Cell<u64>,
+    pub(crate) timeouts: Cell<u64>,
+    pub(crate) connections_refused: Cell<u64>,
 }
 
 /// Adds `n` to a counter.

@@ -1,8 +1,11 @@
 //! `arcly serve`: run the origin until SIGINT or SIGTERM.
 
+use std::sync::Arc;
+
 use arcly_engine::AppLimits;
+use arcly_protocols::rtmp::ServerConfig;
 use arcly_shard::placement::{Placement, Topology};
-use arcly_shard::{Runtime, RuntimeConfig, preflight};
+use arcly_shard::{RtmpConfig, Runtime, RuntimeConfig, preflight};
 
 use super::Failure;
 use crate::cli::ServeArgs;
@@ -21,12 +24,23 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         |limits, (app, l)| limits.with_app(app.clone(), l.clone()),
     );
     config.unpublish_grace = settings.unpublish_grace;
+    config.authenticator = Arc::new(settings.auth.clone());
     preflight::check(placement.len(), config.io_memory as u64).map_err(Failure::runtime)?;
 
     let mut runtime = Runtime::start(config).map_err(Failure::runtime)?;
     runtime
         .install_signal_handlers()
         .map_err(Failure::runtime)?;
+    let rtmp = RtmpConfig {
+        session: ServerConfig {
+            limits: settings.rtmp,
+            ..ServerConfig::default()
+        },
+        max_connections_per_shard: settings.rtmp_max_connections_per_shard,
+    };
+    let rtmp = runtime
+        .listen_rtmp(settings.rtmp_listen, rtmp)
+        .map_err(|e| Failure::runtime(format!("rtmp_listen {}: {e}", settings.rtmp_listen)))?;
     let http = runtime
         .listen_http(settings.http_listen)
         .map_err(|e| Failure::runtime(format!("http_listen {}: {e}", settings.http_listen)))?;
@@ -37,6 +51,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         topology.describe()
     );
     println!("placement: {placement}");
+    println!("rtmp: listening on {rtmp}");
     println!("http: listening on {http} (status API: /healthz, /api/v1/shards)");
     runtime.join().map_err(Failure::runtime)?;
     println!("arcly: stopped");

@@ -3,6 +3,7 @@
 //! clock and the socket for it.
 
 pub(crate) mod http;
+pub(crate) mod rtmp;
 
 use std::net::SocketAddr;
 

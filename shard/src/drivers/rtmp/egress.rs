@@ -1,0 +1,137 @@
+//! Egress encoded once per (stream, shard): the RTMP chunks of a frame are
+//! built by the first player on this shard that needs them and shared, as
+//! `Bytes`, with every other player of the stream on this shard.
+//!
+//! Wire bytes depend only on the frame, the chunk size and the message
+//! stream id (every message starts with a type-0 header carrying its
+//! absolute timestamp), so they are the same for every player that shares
+//! those two. Mirrors keep the origin's seqs, which makes `seq` a good key.
+//! Each cached entry also remembers the frame's dts and length, so a
+//! stream that restarted under the same key (seqs from 0 again) is never
+//! served stale bytes.
+
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+
+use arcly_engine::{MediaFrame, Seq, StreamKey, Timestamp};
+use arcly_protocols::rtmp::egress::{EgressError, encode_media};
+use bytes::Bytes;
+
+/// Encodings kept per stream: the ring and a GOP cache of a few seconds.
+const CACHED_FRAMES: usize = 4096;
+
+/// Which encoding: the stream, the chunk size, the message stream id.
+type EncodingKey = (StreamKey, u32, u32);
+
+/// One encoded frame.
+struct Encoded {
+    seq: Seq,
+    dts: Timestamp,
+    len: usize,
+    bytes: Bytes,
+}
+
+/// The encodings of one stream on this shard, ascending by seq.
+#[derive(Default)]
+struct StreamEncodings {
+    players: usize,
+    frames: VecDeque<Encoded>,
+}
+
+thread_local! {
+    /// One per shard thread: the shard's shared encodings.
+    static ENCODINGS: RefCell<HashMap<EncodingKey, StreamEncodings>> = RefCell::new(HashMap::new());
+}
+
+/// A player's handle on the shared encodings of its stream; dropping the
+/// last handle of a stream frees its encodings.
+pub(super) struct SharedEncoder {
+    key: EncodingKey,
+}
+
+impl SharedEncoder {
+    pub(super) fn new(stream: StreamKey, chunk_size: u32, message_stream_id: u32) -> SharedEncoder {
+        let key = (stream, chunk_size, message_stream_id);
+        ENCODINGS.with(|all| all.borrow_mut().entry(key.clone()).or_default().players += 1);
+        SharedEncoder { key }
+    }
+
+    /// The wire bytes of `frame` (stream position `seq`), encoded now if no
+    /// player on this shard has needed them yet.
+    pub(super) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EgressError> {
+        ENCODINGS.with(|all| {
+            let mut all = all.borrow_mut();
+            let cache = all.entry(self.key.clone()).or_default();
+            let at = cache.frames.binary_search_by_key(&seq, |e| e.seq);
+            if let Ok(i) = at {
+                let hit = &cache.frames[i];
+                if hit.dts == frame.dts && hit.len == frame.len() {
+                    return Ok(hit.bytes.clone());
+                }
+            }
+            let (_, chunk_size, stream_id) = self.key;
+            let bytes = encode_media(frame, chunk_size, stream_id)?;
+            let encoded = Encoded {
+                seq,
+                dts: frame.dts,
+                len: frame.len(),
+                bytes: bytes.clone(),
+            };
+            match at {
+                Ok(i) => cache.frames[i] = encoded,
+                Err(i) => cache.frames.insert(i, encoded),
+            }
+            if cache.frames.len() > CACHED_FRAMES {
+                cache.frames.pop_front();
+            }
+            Ok(bytes)
+        })
+    }
+}
+
+impl Drop for SharedEncoder {
+    fn drop(&mut self) {
+        ENCODINGS.with(|all| {
+            let mut all = all.borrow_mut();
+            if let Some(cache) = all.get_mut(&self.key) {
+                cache.players = cache.players.saturating_sub(1);
+                if cache.players == 0 {
+                    all.remove(&self.key);
+                }
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arcly_engine::{Codec, FrameFlags};
+
+    use super::*;
+
+    fn frame(ms: i64, payload: &'static [u8]) -> MediaFrame {
+        MediaFrame {
+            codec: Codec::Aac,
+            dts: Timestamp::from_millis(ms),
+            pts: Timestamp::from_millis(ms),
+            flags: FrameFlags::KEYFRAME,
+            payload: Bytes::from_static(payload),
+        }
+    }
+
+    #[test]
+    fn players_share_one_encoding_per_frame() {
+        let key = StreamKey::new("live", "shared").unwrap();
+        let a = SharedEncoder::new(key.clone(), 4096, 1);
+        let b = SharedEncoder::new(key.clone(), 4096, 1);
+        let first = a.encode(7, &frame(40, b"abc")).unwrap();
+        let second = b.encode(7, &frame(40, b"abc")).unwrap();
+        // The same allocation, not an equal copy.
+        assert_eq!(first.as_ptr(), second.as_ptr());
+        // A restarted stream reusing seq 7 gets fresh bytes.
+        let restarted = b.encode(7, &frame(0, b"xyz")).unwrap();
+        assert_ne!(restarted, first);
+        drop((a, b));
+        ENCODINGS.with(|all| assert!(!all.borrow().contains_key(&(key, 4096, 1))));
+    }
+}
