@@ -20,8 +20,16 @@ apt_install() {
         DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
     fi
 }
+pip_install() {
+    local module=$1 package=$2
+    if ! python3 -c "import $module" >/dev/null 2>&1; then
+        step "installing $package (PyPI)"
+        python3 -m pip install --quiet --disable-pip-version-check "$package"
+    fi
+}
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
-apt_install ffmpeg
+apt_install ffmpeg          # ffmpeg/ffprobe: RTMP interop tests (bin/tests/rtmp_*)
+pip_install av av           # PyAV (bundles FFmpeg 8): enhanced RTMP (HEVC, AV1) interop
 
 # --- static checks -----------------------------------------------------------
 step "cargo fmt --check"

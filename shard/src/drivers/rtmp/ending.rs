@@ -30,6 +30,8 @@ pub(super) enum Ending {
     PlayStopped,
     /// The stream the player watched has ended.
     StreamEnded,
+    /// A write to a player that stopped reading did not finish in time.
+    WriteStalled(std::time::Duration),
     /// The player lagged too often.
     Evicted(EvictReason),
 }
@@ -41,7 +43,8 @@ impl Ending {
         match self {
             Ending::Closed(CloseReason::Error(
                 SessionError::HandshakeTimeout { .. } | SessionError::IdleTimeout { .. },
-            )) => bump(&counters.timeouts),
+            ))
+            | Ending::WriteStalled(_) => bump(&counters.timeouts),
             Ending::Closed(CloseReason::Error(_)) => bump(&counters.protocol_errors),
             _ => {}
         }
@@ -62,6 +65,7 @@ impl fmt::Display for Ending {
             Ending::Publish(e) => write!(f, "publishing stopped: {e}"),
             Ending::PlayStopped => f.write_str("player stopped playing"),
             Ending::StreamEnded => f.write_str("stream ended"),
+            Ending::WriteStalled(limit) => write!(f, "player read nothing for {limit:?}"),
             Ending::Evicted(reason) => write!(f, "evicted: {reason}"),
         }
     }

@@ -101,7 +101,7 @@ async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpCo
     let ending = match arrival {
         Arrival::Accepted => {
             let session = ServerSession::new(config.session, Instant::now());
-            dispatch(&ctx, SessionIo::new(conn, session)).await
+            dispatch(&ctx, SessionIo::new(conn, session), &config).await
         }
         Arrival::HandedOff { state, from } => match state.downcast::<HandedOffPublisher>() {
             Ok(handed) => {
@@ -124,7 +124,7 @@ async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpCo
 }
 
 /// Serves a new connection until it asks to publish or play.
-async fn dispatch(ctx: &ShardCtx, mut io: SessionIo) -> Ending {
+async fn dispatch(ctx: &ShardCtx, mut io: SessionIo, config: &RtmpConfig) -> Ending {
     loop {
         match io.next_event(ctx).await {
             Ok(SessionEvent::Connected { .. }) => {
@@ -143,7 +143,10 @@ async fn dispatch(ctx: &ShardCtx, mut io: SessionIo) -> Ending {
                 query,
                 stream_id,
                 ..
-            }) => return play::start(ctx, io, &app, &stream, &query, stream_id).await,
+            }) => {
+                let write_timeout = config.session.limits.idle_timeout;
+                return play::start(ctx, io, &app, &stream, &query, stream_id, write_timeout).await;
+            }
             Ok(SessionEvent::Closed { reason }) => return Ending::Closed(reason),
             Ok(_) => {}
             Err(ending) => return ending,

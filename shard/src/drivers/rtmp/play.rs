@@ -2,6 +2,8 @@
 //! of the stream (the origin, or the mirror it shares with every other
 //! viewer there), with bytes encoded once per shard.
 
+use std::time::Duration;
+
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
 use bytes::Bytes;
@@ -10,7 +12,7 @@ use futures_lite::future;
 use super::egress::SharedEncoder;
 use super::ending::Ending;
 use super::io::SessionIo;
-use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent};
+use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
 
 /// The most bytes gathered into one socket write. Everything ready is sent
 /// at once up to this, so a burst (a joiner's GOP) costs few system calls.
@@ -25,6 +27,7 @@ pub(super) async fn start(
     stream: &str,
     query: &str,
     message_stream_id: u32,
+    write_timeout: Duration,
 ) -> Ending {
     let key = match StreamKey::new(app, stream) {
         Ok(key) => key,
@@ -56,6 +59,7 @@ pub(super) async fn start(
         encoder,
         key,
         subscription: Some(subscription),
+        write_timeout,
     }
     .run(ctx)
     .await
@@ -80,6 +84,8 @@ struct Player {
     key: StreamKey,
     /// `None` while paused.
     subscription: Option<Subscription>,
+    /// How long one write may wait for a player that does not read.
+    write_timeout: Duration,
 }
 
 impl Player {
@@ -152,11 +158,13 @@ impl Player {
             subscription.set_queued_bytes(size);
         }
         if !batch.is_empty() {
-            self.io
-                .conn
-                .write_chunks(&batch)
-                .await
-                .map_err(Ending::Io)?;
+            // A player that stops reading fills its socket buffer and then
+            // this write waits; past the timeout it is let go, so it never
+            // holds a connection (or its place in the stream) forever.
+            match task::timeout(self.write_timeout, self.io.conn.write_chunks(&batch)).await {
+                Some(result) => result.map_err(Ending::Io)?,
+                None => return Err(Ending::WriteStalled(self.write_timeout)),
+            }
         }
         if let Some(subscription) = self.subscription.as_mut() {
             subscription.set_queued_bytes(0);
