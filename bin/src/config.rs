@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use arcly_engine::{StreamLimits, TokenAuthenticator};
 use arcly_protocols::rtmp::RtmpLimits;
-use arcly_shard::DEFAULT_MAX_CONNECTIONS_PER_SHARD;
 use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
+use arcly_shard::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, WriteBatching};
 use serde::Deserialize;
 
 use crate::cli::{PlacementArgs, ServeArgs};
@@ -75,6 +75,8 @@ pub(crate) struct Settings {
     pub(crate) rtmp_max_connections_per_shard: usize,
     /// Publish and play tokens per app.
     pub(crate) auth: TokenAuthenticator,
+    /// Media merged per player write, per app.
+    pub(crate) write_batch: WriteBatching,
 }
 
 /// The TOML file, as written: every key optional.
@@ -173,6 +175,7 @@ struct FileStreams {
     viewer_queue_bytes: Option<usize>,
     max_skips: Option<u32>,
     unpublish_grace_secs: Option<u64>,
+    write_batch_ms: Option<u64>,
 }
 
 impl FileStreams {
@@ -317,6 +320,28 @@ impl Settings {
                     .with_play_token(app, check_token(&format!("apps.{app}.play_tokens"), token)?);
             }
         }
+        let write_batch = WriteBatching {
+            default: Duration::from_millis(file.streams.write_batch_ms.unwrap_or(0)),
+            apps: file
+                .apps
+                .iter()
+                .filter_map(|(app, a)| {
+                    Some((
+                        app.clone(),
+                        Duration::from_millis(a.streams.write_batch_ms?),
+                    ))
+                })
+                .collect(),
+        };
+        if let Some((app, _)) = write_batch.apps.iter().find(|(_, d)| d.as_secs() > 10) {
+            return Err(invalid(
+                format!("apps.{app}.write_batch_ms"),
+                "must be at most 10000",
+            ));
+        }
+        if write_batch.default.as_secs() > 10 {
+            return Err(invalid("streams.write_batch_ms", "must be at most 10000"));
+        }
         let rtmp_max_connections_per_shard = match file.rtmp.max_connections_per_shard {
             Some(0) => {
                 return Err(invalid(
@@ -337,6 +362,7 @@ impl Settings {
             rtmp: file.rtmp.apply()?,
             rtmp_max_connections_per_shard,
             auth,
+            write_batch,
         })
     }
 }

@@ -102,19 +102,29 @@ impl TokenAuthenticator {
 
     /// Publishers to `app` must present `token` (or another token added).
     pub fn with_publish_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
-        self.apps.entry(app.to_owned()).or_default().publish.push(token.to_owned());
+        self.apps
+            .entry(app.to_owned())
+            .or_default()
+            .publish
+            .push(token.to_owned());
         self
     }
 
     /// Players of `app` must present `token` (or another token added).
     pub fn with_play_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
-        self.apps.entry(app.to_owned()).or_default().play.push(token.to_owned());
+        self.apps
+            .entry(app.to_owned())
+            .or_default()
+            .play
+            .push(token.to_owned());
         self
     }
 
     /// Whether no app has any token (everything open).
     pub fn is_open(&self) -> bool {
-        self.apps.values().all(|t| t.publish.is_empty() && t.play.is_empty())
+        self.apps
+            .values()
+            .all(|t| t.publish.is_empty() && t.play.is_empty())
     }
 
     fn check(accepted: &[String], req: &AuthRequest<'_>) -> Result<(), AuthError> {
@@ -124,7 +134,13 @@ impl TokenAuthenticator {
         match req.token {
             None => Err(AuthError::MissingToken),
             // Check every token, so timing says nothing about which matched.
-            Some(token) if accepted.iter().fold(false, |ok, t| same_secret(token, t) | ok) => Ok(()),
+            Some(token)
+                if accepted
+                    .iter()
+                    .fold(false, |ok, t| same_secret(token, t) | ok) =>
+            {
+                Ok(())
+            }
             Some(_) => Err(AuthError::BadToken),
         }
     }

@@ -58,7 +58,7 @@ mod task;
 
 pub use config::RuntimeConfig;
 pub use ctx::ShardCtx;
-pub use drivers::rtmp::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, RtmpConfig};
+pub use drivers::rtmp::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, RtmpConfig, WriteBatching};
 pub use error::ShardError;
 pub use mailbox::{MailboxConfig, SendError};
 pub use net::{Arrival, Connection, HandoffError, HandoffFailure, ListenerId};

@@ -28,5 +28,6 @@ pub(crate) fn run(file: &Path) -> Result<(), Failure> {
         "tokens required where configured"
     };
     println!("auth = {auth}");
+    println!("write_batch = {:?}", settings.write_batch);
     Ok(())
 }

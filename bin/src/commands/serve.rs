@@ -37,6 +37,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             ..ServerConfig::default()
         },
         max_connections_per_shard: settings.rtmp_max_connections_per_shard,
+        write_batch: settings.write_batch.clone(),
     };
     let rtmp = runtime
         .listen_rtmp(settings.rtmp_listen, rtmp)

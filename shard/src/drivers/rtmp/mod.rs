@@ -16,13 +16,15 @@ mod play;
 mod publish;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use arcly_protocols::rtmp::{ServerConfig, ServerSession, SessionEvent};
 
 use self::ending::Ending;
 use self::io::SessionIo;
+use self::play::Egress;
 use self::publish::HandedOffPublisher;
 use crate::stats::bump;
 use crate::{Arrival, Connection, Runtime, ShardCtx, ShardError};
@@ -38,6 +40,25 @@ pub struct RtmpConfig {
     /// RTMP connections one shard serves at once; more are closed at
     /// accept and counted as `connections_refused`.
     pub max_connections_per_shard: usize,
+    /// Media merged per player write, per app (SRS calls it merged
+    /// writes): trades delivery latency for fewer system calls.
+    pub write_batch: WriteBatching,
+}
+
+/// Write batching per app: a default and per-app values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteBatching {
+    /// For apps without their own value; zero sends each frame at once.
+    pub default: Duration,
+    /// Per-app values.
+    pub apps: HashMap<String, Duration>,
+}
+
+impl WriteBatching {
+    /// The batching window for `app`.
+    pub fn for_app(&self, app: &str) -> Duration {
+        self.apps.get(app).copied().unwrap_or(self.default)
+    }
 }
 
 impl Default for RtmpConfig {
@@ -45,6 +66,7 @@ impl Default for RtmpConfig {
         RtmpConfig {
             session: ServerConfig::default(),
             max_connections_per_shard: DEFAULT_MAX_CONNECTIONS_PER_SHARD,
+            write_batch: WriteBatching::default(),
         }
     }
 }
@@ -144,8 +166,11 @@ async fn dispatch(ctx: &ShardCtx, mut io: SessionIo, config: &RtmpConfig) -> End
                 stream_id,
                 ..
             }) => {
-                let write_timeout = config.session.limits.idle_timeout;
-                return play::start(ctx, io, &app, &stream, &query, stream_id, write_timeout).await;
+                let egress = Egress {
+                    write_timeout: config.session.limits.idle_timeout,
+                    write_batch: config.write_batch.for_app(&app),
+                };
+                return play::start(ctx, io, &app, &stream, &query, stream_id, egress).await;
             }
             Ok(SessionEvent::Closed { reason }) => return Ending::Closed(reason),
             Ok(_) => {}

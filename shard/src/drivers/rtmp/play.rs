@@ -2,7 +2,7 @@
 //! of the stream (the origin, or the mirror it shares with every other
 //! viewer there), with bytes encoded once per shard.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
@@ -27,7 +27,7 @@ pub(super) async fn start(
     stream: &str,
     query: &str,
     message_stream_id: u32,
-    write_timeout: Duration,
+    egress: Egress,
 ) -> Ending {
     let key = match StreamKey::new(app, stream) {
         Ok(key) => key,
@@ -59,7 +59,8 @@ pub(super) async fn start(
         encoder,
         key,
         subscription: Some(subscription),
-        write_timeout,
+        egress,
+        last_write: Instant::now(),
     }
     .run(ctx)
     .await
@@ -84,8 +85,20 @@ struct Player {
     key: StreamKey,
     /// `None` while paused.
     subscription: Option<Subscription>,
+    egress: Egress,
+    /// When the last write started, for write batching.
+    last_write: Instant,
+}
+
+/// How a player's bytes go out.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Egress {
     /// How long one write may wait for a player that does not read.
-    write_timeout: Duration,
+    pub(super) write_timeout: Duration,
+    /// Media merged per write: zero writes as soon as a frame is ready
+    /// (with whatever else is ready); more waits until that long after
+    /// the previous write and sends everything gathered in one write.
+    pub(super) write_batch: Duration,
 }
 
 impl Player {
@@ -131,8 +144,15 @@ impl Player {
         Ok(())
     }
 
-    /// Writes `first` and everything else ready now, in one write.
+    /// Writes `first` and everything else ready now (after the batching
+    /// wait, if any), in one write.
     async fn send(&mut self, first: ViewerEvent) -> Result<(), Ending> {
+        let due = self.last_write + self.egress.write_batch;
+        let wait = due.saturating_duration_since(Instant::now());
+        if !wait.is_zero() {
+            task::sleep(wait).await;
+        }
+        self.last_write = Instant::now();
         let mut batch: Vec<Bytes> = Vec::new();
         let mut size = 0;
         let mut next = Some(first);
@@ -161,9 +181,10 @@ impl Player {
             // A player that stops reading fills its socket buffer and then
             // this write waits; past the timeout it is let go, so it never
             // holds a connection (or its place in the stream) forever.
-            match task::timeout(self.write_timeout, self.io.conn.write_chunks(&batch)).await {
+            match task::timeout(self.egress.write_timeout, self.io.conn.write_chunks(&batch)).await
+            {
                 Some(result) => result.map_err(Ending::Io)?,
-                None => return Err(Ending::WriteStalled(self.write_timeout)),
+                None => return Err(Ending::WriteStalled(self.egress.write_timeout)),
             }
         }
         if let Some(subscription) = self.subscription.as_mut() {
