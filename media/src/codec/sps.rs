@@ -148,6 +148,14 @@ impl Sps {
 
         let coded_width = width_mbs * 16;
         let coded_height = height_map_units * 16 * if frame_mbs_only { 1 } else { 2 };
+        if coded_height > MAX_PICTURE_DIMENSION {
+            // Field coding doubles the map units: bound the frame height.
+            return Err(CodecError::OutOfRange {
+                what: "coded frame height",
+                value: u64::from(coded_height),
+                limit: u64::from(MAX_PICTURE_DIMENSION),
+            });
+        }
         let (mut width, mut height) = (coded_width, coded_height);
         if r.read_flag()? {
             let chroma_array_type = if separate_colour_plane {
@@ -219,7 +227,9 @@ fn skip_scaling_list(r: &mut BitReader<'_>, size: usize) -> Result<(), CodecErro
     for _ in 0..size {
         if next != 0 {
             let delta = r.read_se()?;
-            next = (last + delta).rem_euclid(256);
+            // delta_scale is -128..=127 in a valid stream; widen so a
+            // hostile one cannot overflow.
+            next = (i64::from(last) + i64::from(delta)).rem_euclid(256) as i32;
         }
         if next != 0 {
             last = next;
@@ -271,6 +281,19 @@ fn read_vui(r: &mut BitReader<'_>) -> Result<Vui, CodecError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn fuzz_found_inputs_are_refused_without_panic() {
+        // From fuzz/artifacts-found/codec_records (cargo fuzz, 2026-11-22).
+        let interlaced_too_tall = [0x27, 0x67, 0x00, 0x00, 0xfe, 0x00, 0xfe, 0x00];
+        let err = super::Sps::decode(&interlaced_too_tall).unwrap_err();
+        assert!(err.to_string().contains("coded frame height"), "{err}");
+        let scaling_delta_overflow = [
+            0x67, 0x64, 0x00, 0x00, 0xad, 0x80, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xfe, 0x80,
+        ];
+        // Overflowed (and panicked in debug builds) before; now it parses on.
+        let _ = super::Sps::decode(&scaling_delta_overflow);
+    }
+
     use super::*;
 
     /// x264, High profile, 320x240, 25 fps, yuv420p.
