@@ -2,6 +2,7 @@
 //! `arcly-protocols` over a [`Connection`](crate::Connection), reading the
 //! clock and the socket for it.
 
+pub(crate) mod egress;
 pub(crate) mod http;
 pub(crate) mod rtmp;
 

@@ -34,6 +34,13 @@ const BACKLOG: i32 = 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct ListenerId(u64);
 
+impl ListenerId {
+    /// The listener of connections a shard opened itself
+    /// ([`ShardCtx::connect`]): no handler is ever installed for it, so
+    /// such a connection handed to another shard is closed there.
+    pub const OUTBOUND: ListenerId = ListenerId(0);
+}
+
 /// How a connection reached the handler.
 pub enum Arrival {
     /// This shard accepted it.
@@ -85,7 +92,7 @@ impl Listeners {
     }
 }
 
-/// Listener ids, unique in the process.
+/// Listener ids, unique in the process (0 is [`ListenerId::OUTBOUND`]).
 static NEXT_LISTENER: AtomicU64 = AtomicU64::new(1);
 
 impl Runtime {

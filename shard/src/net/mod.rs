@@ -1,6 +1,7 @@
-//! Sockets: listeners on every shard, the connections they accept, and
-//! moving a connection from one shard to another.
+//! Sockets: listeners on every shard, the connections they accept,
+//! outbound connections, and moving a connection from one shard to another.
 
+mod connect;
 mod connection;
 pub(crate) mod handoff;
 mod listener;

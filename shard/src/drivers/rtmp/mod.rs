@@ -9,7 +9,6 @@
 //! ([`egress`]). Every ending is logged with its reason and counted
 //! (`protocol_errors`, `timeouts`); none touches another connection.
 
-mod egress;
 mod ending;
 mod io;
 mod play;

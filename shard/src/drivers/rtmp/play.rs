@@ -9,9 +9,9 @@ use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
 use bytes::Bytes;
 use futures_lite::future;
 
-use super::egress::SharedEncoder;
 use super::ending::Ending;
 use super::io::SessionIo;
+use crate::drivers::egress::{SharedEncoder, WireFormat};
 use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
 
 /// The most bytes gathered into one socket write. Everything ready is sent
@@ -53,7 +53,11 @@ pub(super) async fn start(
     if let Err(ending) = io.flush().await {
         return ending;
     }
-    let encoder = SharedEncoder::new(key.clone(), io.session.out_chunk_size(), message_stream_id);
+    let format = WireFormat::Rtmp {
+        chunk_size: io.session.out_chunk_size(),
+        stream_id: message_stream_id,
+    };
+    let encoder = SharedEncoder::new(key.clone(), format);
     Player {
         io,
         encoder,

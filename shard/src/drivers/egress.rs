@@ -1,11 +1,12 @@
-//! Egress encoded once per (stream, shard): the RTMP chunks of a frame are
-//! built by the first player on this shard that needs them and shared, as
-//! `Bytes`, with every other player of the stream on this shard.
+//! Egress encoded once per (stream, shard, wire format): the wire bytes of a
+//! frame (RTMP chunks, an FLV tag) are built by the first viewer on this
+//! shard that needs them and shared, as `Bytes`, with every other viewer of
+//! the stream on this shard that speaks the same format.
 //!
-//! Wire bytes depend only on the frame, the chunk size and the message
+//! RTMP bytes depend only on the frame, the chunk size and the message
 //! stream id (every message starts with a type-0 header carrying its
-//! absolute timestamp), so they are the same for every player that shares
-//! those two. Mirrors keep the origin's seqs, which makes `seq` a good key.
+//! absolute timestamp); an FLV tag only on the frame. Mirrors keep the
+//! origin's seqs, which makes `seq` a good key.
 //! Each cached entry also remembers the frame's dts and length, so a
 //! stream that restarted under the same key (seqs from 0 again) is never
 //! served stale bytes.
@@ -14,14 +15,57 @@ use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
 
 use arcly_engine::{MediaFrame, Seq, StreamKey, Timestamp};
+use arcly_media::flv::{FlvError, FlvTag};
 use arcly_protocols::rtmp::egress::{EgressError, encode_media};
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
 
 /// Encodings kept per stream: the ring and a GOP cache of a few seconds.
 const CACHED_FRAMES: usize = 4096;
 
-/// Which encoding: the stream, the chunk size, the message stream id.
-type EncodingKey = (StreamKey, u32, u32);
+/// How a frame is put on the wire.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum WireFormat {
+    /// Whole RTMP chunks of one message.
+    Rtmp {
+        /// The chunk size the player was told.
+        chunk_size: u32,
+        /// The message stream the player plays on.
+        stream_id: u32,
+    },
+    /// One FLV tag with its previous-tag-size (HTTP-FLV).
+    FlvTag,
+}
+
+/// Why a frame could not be encoded.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum EncodeError {
+    /// As RTMP chunks.
+    #[error(transparent)]
+    Rtmp(#[from] EgressError),
+    /// As an FLV tag.
+    #[error(transparent)]
+    Flv(#[from] FlvError),
+}
+
+impl WireFormat {
+    fn encode(self, frame: &MediaFrame) -> Result<Bytes, EncodeError> {
+        match self {
+            WireFormat::Rtmp {
+                chunk_size,
+                stream_id,
+            } => Ok(encode_media(frame, chunk_size, stream_id)?),
+            WireFormat::FlvTag => {
+                let tag = FlvTag::from_frame(frame)?;
+                let mut out = BytesMut::with_capacity(tag.encoded_len());
+                tag.encode(&mut out)?;
+                Ok(out.freeze())
+            }
+        }
+    }
+}
+
+/// Which encoding: the stream and the format.
+type EncodingKey = (StreamKey, WireFormat);
 
 /// One encoded frame.
 struct Encoded {
@@ -43,22 +87,22 @@ thread_local! {
     static ENCODINGS: RefCell<HashMap<EncodingKey, StreamEncodings>> = RefCell::new(HashMap::new());
 }
 
-/// A player's handle on the shared encodings of its stream; dropping the
-/// last handle of a stream frees its encodings.
-pub(super) struct SharedEncoder {
+/// A viewer's handle on the shared encodings of its stream; dropping the
+/// last handle of a stream and format frees its encodings.
+pub(crate) struct SharedEncoder {
     key: EncodingKey,
 }
 
 impl SharedEncoder {
-    pub(super) fn new(stream: StreamKey, chunk_size: u32, message_stream_id: u32) -> SharedEncoder {
-        let key = (stream, chunk_size, message_stream_id);
+    pub(crate) fn new(stream: StreamKey, format: WireFormat) -> SharedEncoder {
+        let key = (stream, format);
         ENCODINGS.with(|all| all.borrow_mut().entry(key.clone()).or_default().players += 1);
         SharedEncoder { key }
     }
 
     /// The wire bytes of `frame` (stream position `seq`), encoded now if no
     /// player on this shard has needed them yet.
-    pub(super) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EgressError> {
+    pub(crate) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EncodeError> {
         ENCODINGS.with(|all| {
             let mut all = all.borrow_mut();
             let cache = all.entry(self.key.clone()).or_default();
@@ -69,8 +113,7 @@ impl SharedEncoder {
                     return Ok(hit.bytes.clone());
                 }
             }
-            let (_, chunk_size, stream_id) = self.key;
-            let bytes = encode_media(frame, chunk_size, stream_id)?;
+            let bytes = self.key.1.encode(frame)?;
             let encoded = Encoded {
                 seq,
                 dts: frame.dts,
@@ -122,16 +165,24 @@ mod tests {
     #[test]
     fn players_share_one_encoding_per_frame() {
         let key = StreamKey::new("live", "shared").unwrap();
-        let a = SharedEncoder::new(key.clone(), 4096, 1);
-        let b = SharedEncoder::new(key.clone(), 4096, 1);
+        let rtmp = WireFormat::Rtmp {
+            chunk_size: 4096,
+            stream_id: 1,
+        };
+        let a = SharedEncoder::new(key.clone(), rtmp);
+        let b = SharedEncoder::new(key.clone(), rtmp);
+        let flv = SharedEncoder::new(key.clone(), WireFormat::FlvTag);
+        let tag = flv.encode(7, &frame(40, b"abc")).unwrap();
         let first = a.encode(7, &frame(40, b"abc")).unwrap();
         let second = b.encode(7, &frame(40, b"abc")).unwrap();
         // The same allocation, not an equal copy.
         assert_eq!(first.as_ptr(), second.as_ptr());
+        // Another format of the same frame is its own encoding.
+        assert_ne!(tag, first);
         // A restarted stream reusing seq 7 gets fresh bytes.
         let restarted = b.encode(7, &frame(0, b"xyz")).unwrap();
         assert_ne!(restarted, first);
-        drop((a, b));
-        ENCODINGS.with(|all| assert!(!all.borrow().contains_key(&(key, 4096, 1))));
+        drop((a, b, flv));
+        ENCODINGS.with(|all| assert!(all.borrow().is_empty()));
     }
 }

@@ -12,7 +12,11 @@ use arcly_protocols::http::{
 };
 use bytes::BytesMut;
 
+use arcly_engine::StreamKey;
+
 use crate::{Connection, ShardCtx, ShardStats, task};
+
+mod flv;
 
 /// How long a connection may sit between requests, or mid-head.
 pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -22,13 +26,13 @@ const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 256 << 10;
 
 /// A response ready to write.
-struct Response {
+pub(super) struct Response {
     head: ResponseHead,
     body: Vec<u8>,
 }
 
 impl Response {
-    fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
+    pub(super) fn new(status: u16, content_type: &str, body: Vec<u8>) -> Response {
         let head = ResponseHead::new(status, BodyFraming::Length(body.len() as u64))
             .header("content-type", content_type)
             .and_then(|h| h.header("access-control-allow-origin", "*"))
@@ -36,7 +40,7 @@ impl Response {
         Response { head, body }
     }
 
-    fn text(status: u16, body: &str) -> Response {
+    pub(super) fn text(status: u16, body: &str) -> Response {
         Response::new(
             status,
             "text/plain; charset=utf-8",
@@ -53,7 +57,16 @@ pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection) {
     loop {
         match parser.feed(&mut buf) {
             Ok(Some(request)) => {
-                let response = route(&ctx, &request).await;
+                let response = match route(&ctx, &request).await {
+                    Route::Respond(response) => response,
+                    Route::LiveFlv(key) => match flv::start(&ctx, &request, &key).await {
+                        Ok(subscription) => {
+                            flv::stream(&ctx, conn, &request, key, subscription).await;
+                            return;
+                        }
+                        Err(refusal) => refusal,
+                    },
+                };
                 let head = response.head.persist_for(&request);
                 let keep = head.keeps_alive();
                 let body = if request.method == Method::Head {
@@ -121,20 +134,36 @@ fn refusal(error: &HttpError) -> Response {
     Response::text(error.status(), &error.to_string())
 }
 
-async fn route(ctx: &ShardCtx, request: &RequestHead) -> Response {
+/// What a request asks for.
+enum Route {
+    /// A complete response.
+    Respond(Response),
+    /// A live stream as HTTP-FLV.
+    LiveFlv(StreamKey),
+}
+
+async fn route(ctx: &ShardCtx, request: &RequestHead) -> Route {
     if !matches!(request.method, Method::Get | Method::Head) {
-        return Response::text(
-            405,
-            &format!("{} is not served here", request.method.as_str()),
-        );
+        let method = request.method.as_str();
+        return Route::Respond(Response::text(405, &format!("{method} is not served here")));
     }
     match request.path.as_str() {
-        "/healthz" => Response::text(200, "ok"),
+        "/healthz" => Route::Respond(Response::text(200, "ok")),
         "/api/v1/shards" => {
             let stats = ctx.gather_stats().await;
-            Response::new(200, "application/json", shards_json(&stats).into_bytes())
+            Route::Respond(Response::new(
+                200,
+                "application/json",
+                shards_json(&stats).into_bytes(),
+            ))
         }
-        path => Response::text(404, &format!("no such resource: {path}")),
+        path => match path.strip_prefix('/').and_then(|p| p.strip_suffix(".flv")) {
+            Some(key) => match StreamKey::parse(key) {
+                Ok(key) => Route::LiveFlv(key),
+                Err(e) => Route::Respond(Response::text(400, &format!("bad stream key: {e}"))),
+            },
+            None => Route::Respond(Response::text(404, &format!("no such resource: {path}"))),
+        },
     }
 }
 
