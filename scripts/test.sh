@@ -47,6 +47,9 @@ for crate in arcly-engine arcly-media arcly-protocols; do
 done
 echo "ok: arcly-engine, arcly-media, arcly-protocols use no glommio, tokio or socket2"
 
+step "fuzz targets still build (cargo check; running them: fuzz/README.md)"
+cargo check --quiet --manifest-path fuzz/Cargo.toml --target-dir target/fuzz-check
+
 step "cargo doc (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps --quiet
 
