@@ -1,79 +1,97 @@
-//! `arcly-bench fanout`: the engine's cost per viewer per frame on one shard.
+//! `arcly-bench fanout`: one publisher, N players of its stream, and what
+//! they see and what the server pays for them (the run itself is
+//! [`crate::run`]).
 
-use std::sync::Arc;
-use std::time::Instant;
+use std::path::PathBuf;
 
-use arcly_engine::{
-    Codec, FrameFlags, MediaFrame, NoopObserver, PublishInfo, Pull, Stream, StreamKey,
-    StreamLimits, Timestamp,
-};
-use bytes::Bytes;
+use crate::harness::HarnessArgs;
+use crate::report::write_json;
+use crate::run::{Variant, measure};
+use crate::source::SourceArgs;
+use crate::target::Target;
 
 /// Flags of `arcly-bench fanout`.
-#[derive(Debug, clap::Args)]
+#[derive(Clone, Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Viewer counts to measure.
-    #[arg(long, value_delimiter = ',', default_value = "1,100,10000")]
-    viewers: Vec<usize>,
-    /// Frames per measurement (25 fps, 2 s GOP, 1 KB each).
-    #[arg(long, default_value_t = 2_000)]
-    frames: u64,
+    /// The stream, rtmp://HOST[:PORT]/APP/STREAM; the harness publishes it.
+    #[arg(long)]
+    pub(crate) target: Target,
+    #[command(flatten)]
+    pub(crate) load: LoadArgs,
+    #[command(flatten)]
+    pub(crate) source: SourceArgs,
+    #[command(flatten)]
+    pub(crate) harness: HarnessArgs,
+    /// The server's process ids (comma-separated: an nginx worker, the arcly
+    /// process) for CPU per viewer-second and RSS per viewer.
+    #[arg(long, value_delimiter = ',', value_name = "PID")]
+    pub(crate) server_pid: Vec<u32>,
+    /// The server's CPUs, to report how busy they were (softirqs included).
+    #[arg(long, value_name = "LIST")]
+    pub(crate) server_cpus: Option<String>,
+    /// Also write the report as JSON to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
 }
 
-/// Prints ns per viewer per frame for each viewer count.
+/// How many players, how fast, for how long.
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct LoadArgs {
+    /// Players in all, spread evenly over the streams [default: 1000;
+    /// ingest: 0].
+    #[arg(long)]
+    pub(crate) players: Option<usize>,
+    /// Seconds of the steady window (after every player joined).
+    #[arg(long, default_value_t = 30)]
+    pub(crate) duration: u64,
+    /// Players started per second (0: all at once; a full listen backlog
+    /// makes the kernel retry connects after 1 s, which shows as join time).
+    #[arg(long, default_value_t = 1000.0)]
+    pub(crate) ramp_per_sec: f64,
+    /// Players one process holds at most; more are spread over worker
+    /// processes, each connecting from its own 127.0.0.x address.
+    #[arg(long, default_value_t = 8000)]
+    pub(crate) players_per_process: usize,
+    /// Seconds a player may take from connect to its first keyframe.
+    #[arg(long, default_value_t = 15)]
+    pub(crate) join_timeout_secs: u64,
+    /// Seconds between the last join and the steady window.
+    #[arg(long, default_value_t = 2.0)]
+    pub(crate) settle_secs: f64,
+    /// After its first GOP, a player that is not a probe reads at most
+    /// every MS ms, taking all that arrived in one read (0: every player
+    /// reads as soon as bytes arrive, and every player records latency).
+    /// Each frame reaches every player at once: if all read at once, one
+    /// harness core receives the whole burst (about 15 µs per player), and
+    /// the last players measure the harness's delay, not the server's; the
+    /// server also pays for waking every reader on every frame, which a
+    /// remote player never costs it.
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub(crate) read_every_ms: u64,
+    /// With --read-every-ms: players that read as soon as bytes arrive and
+    /// record latency, spread evenly over the audience.
+    #[arg(long, default_value_t = 100)]
+    pub(crate) probes: usize,
+}
+
+impl LoadArgs {
+    /// Players in all, or `default`.
+    pub(crate) fn players_or(&self, default: usize) -> usize {
+        self.players.unwrap_or(default)
+    }
+
+    /// One player in `players` in this many is a probe.
+    pub(crate) fn probe_every(&self, players: usize) -> usize {
+        (players / self.probes.max(1)).max(1)
+    }
+}
+
+/// Runs `fanout` and prints the report.
 pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
-    println!("{:>8}  {:>22}", "viewers", "ns/viewer/frame");
-    for &viewers in &args.viewers {
-        let ns = measure(viewers.max(1), args.frames.max(1))?;
-        println!("{viewers:>8}  {ns:>22.1}");
+    let report = measure(args, &Variant::fanout(), None)?;
+    report.print();
+    if let Some(path) = &args.json {
+        write_json(path, &report)?;
     }
     Ok(())
-}
-
-fn measure(viewers: usize, frames: u64) -> anyhow::Result<f64> {
-    let now = Instant::now();
-    let mut stream = Stream::new(
-        StreamKey::new("bench", "fanout")?,
-        PublishInfo::new("bench", None, now),
-        StreamLimits::default(),
-        Arc::new(NoopObserver),
-        now,
-    );
-    let payload = Bytes::from(vec![0u8; 1000]);
-    let frame = |n: u64| {
-        let ts = Timestamp::from_millis(n as i64 * 40);
-        let flags = if n.is_multiple_of(50) {
-            FrameFlags::KEYFRAME
-        } else {
-            FrameFlags::NONE
-        };
-        MediaFrame {
-            codec: Codec::H264,
-            dts: ts,
-            pts: ts,
-            flags,
-            payload: payload.clone(),
-        }
-    };
-    stream.push(frame(0), now);
-    let ids: Vec<_> = (0..viewers).map(|_| stream.join(now)).collect();
-    let drain = |stream: &mut Stream| -> anyhow::Result<()> {
-        for &id in &ids {
-            loop {
-                match stream.pull(id, 0) {
-                    Pull::Frame { frame, .. } => drop(std::hint::black_box(frame)),
-                    Pull::Pending => break,
-                    other => anyhow::bail!("viewer {id} got {other:?}"),
-                }
-            }
-        }
-        Ok(())
-    };
-    drain(&mut stream)?;
-    let start = Instant::now();
-    for n in 1..=frames {
-        stream.push(frame(n), now);
-        drain(&mut stream)?;
-    }
-    Ok(start.elapsed().as_nanos() as f64 / (frames as f64 * viewers as f64))
 }

@@ -1,13 +1,41 @@
-//! `arcly-bench`: measures arcly from the outside.
+//! `arcly-bench`: measures arcly (or any RTMP server) from the outside.
 //!
-//! Today it measures the two costs every frame pays inside the server — the
-//! cross-core mailbox and the local fan-out — on this machine, from the
-//! command line, so operators can compare boxes without a build of the
-//! criterion suite. The network load scenarios (RTMP fan-out, ingest, join,
-//! soak) come with the RTMP client.
+//! Load scenarios speak RTMP as a client over the harness's own pinned
+//! executors (the arcly runtime, so the generator is thread-per-core like
+//! the server): `fanout` (one publisher, N players), `join` (players joining
+//! at a rate), `compare` (the same fan-out against arcly and nginx-rtmp,
+//! alternating), `ingest` (many publishers) and `soak` (slow players and
+//! churn over a long window). The synthetic source stamps every frame with
+//! its send time and a sequence number, so players measure delivery
+//! latency and gaps; the server's CPU and memory come from `/proc`.
+//!
+//! `mailbox` and `local-fanout` measure two in-process costs every frame
+//! pays inside the server: the cross-core mailbox and the local fan-out.
+#![forbid(unsafe_code)]
 
+mod audience;
+mod client;
+mod clock;
+mod compare;
 mod fanout;
+mod harness;
+mod ingest;
+mod join;
+mod local_fanout;
 mod mailbox;
+mod peer;
+mod player;
+mod procfs;
+mod publisher;
+mod report;
+mod run;
+mod sampler;
+mod soak;
+mod source;
+mod swarm;
+mod tally;
+mod target;
+mod worker;
 
 use clap::{Parser, Subcommand};
 
@@ -21,15 +49,39 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// One publisher and N RTMP players: join time, delivery latency, gaps,
+    /// and (with --server-pid) the server's CPU and RSS per viewer.
+    Fanout(fanout::Args),
+    /// Players joining a live stream at a rate: connect → first keyframe
+    /// and → complete first GOP; every join must be served.
+    Join(join::Args),
+    /// The same fan-out against arcly and nginx-rtmp, alternating, with
+    /// the ratios.
+    Compare(compare::Args),
+    /// M publishers at once, with players spread over their streams: how
+    /// much a server core ingests.
+    Ingest(ingest::Args),
+    /// A fixed load for a long window, with slow players and churn: no gaps
+    /// for healthy players, no memory growth.
+    Soak(soak::Args),
     /// ns per message between two pinned shards, per batch size.
     Mailbox(mailbox::Args),
-    /// ns per viewer per frame of the local fan-out, per viewer count.
-    Fanout(fanout::Args),
+    /// ns per viewer per frame of the engine's in-process fan-out.
+    LocalFanout(local_fanout::Args),
+    /// A share of the players of a run, in a child process.
+    #[command(hide = true)]
+    Worker(worker::WorkerArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Command::Mailbox(args) => mailbox::run(&args),
         Command::Fanout(args) => fanout::run(&args),
+        Command::Join(args) => join::run(&args),
+        Command::Compare(args) => compare::run(&args),
+        Command::Ingest(args) => ingest::run(&args),
+        Command::Soak(args) => soak::run(&args),
+        Command::Mailbox(args) => mailbox::run(&args),
+        Command::LocalFanout(args) => local_fanout::run(&args),
+        Command::Worker(args) => worker::run(&args),
     }
 }
