@@ -13,7 +13,7 @@ use crate::target::Target;
 /// Flags of `arcly-bench fanout`.
 #[derive(Clone, Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The stream, rtmp://HOST[:PORT]/APP/STREAM; the harness publishes it.
+    /// The stream, `rtmp://HOST[:PORT]/APP/STREAM`; the harness publishes it.
     #[arg(long)]
     pub(crate) target: Target,
     #[command(flatten)]
@@ -66,7 +66,7 @@ pub(crate) struct LoadArgs {
     /// the last players measure the harness's delay, not the server's; the
     /// server also pays for waking every reader on every frame, which a
     /// remote player never costs it.
-    #[arg(long, default_value_t = 100, value_name = "MS")]
+    #[arg(long, default_value_t = 500, value_name = "MS")]
     pub(crate) read_every_ms: u64,
     /// With --read-every-ms: players that read as soon as bytes arrive and
     /// record latency, spread evenly over the audience.

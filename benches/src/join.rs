@@ -24,7 +24,7 @@ const JOINED_READ_EVERY: Duration = Duration::from_millis(100);
 /// Flags of `arcly-bench join`.
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// The stream, rtmp://HOST[:PORT]/APP/STREAM; the harness publishes it.
+    /// The stream, `rtmp://HOST[:PORT]/APP/STREAM`; the harness publishes it.
     #[arg(long)]
     target: Target,
     /// Joins in all.

@@ -214,7 +214,7 @@ pub(crate) async fn play(
 ) {
     let role = record.role;
     let target = plan.target_for(index);
-    let mut watch = Watch::new(plan, role == Role::Probe, Instant::now());
+    let mut watch = Watch::new(plan, role == Role::Probe, Instant::now(), wall_us());
     let joining = async {
         let mut client =
             RtmpClient::connect(&ctx, &target, ClientRole::Play, plan.local_ip).await?;
@@ -334,15 +334,19 @@ fn drain(
 /// Latency: with stamps, receive wall clock − the stamp's send time. Without
 /// (a replayed file), the spacing of arrivals: (receive − dts) minus the
 /// smallest such offset the player has seen, i.e. the delay beyond its
-/// quickest frame. Either is recorded only in the steady window, and only
-/// by probes, corrected for coordinated omission at the track's frame
-/// interval.
+/// quickest frame. Either is recorded only in the steady window, only by
+/// probes, and only for live frames: a joiner's GOP, sent before it
+/// connected (or, without stamps, its first GOP), is join time, not
+/// delivery latency. Samples are corrected for coordinated omission at the
+/// track's frame interval.
 #[derive(Debug)]
 struct Watch {
     stamped: bool,
     probe: bool,
     intervals: [u64; 2],
     started: Instant,
+    /// Wall clock at `started`, µs since the UNIX epoch.
+    started_wall_us: u64,
     keyframes: u64,
     last_video: Option<Instant>,
     gop_complete: bool,
@@ -353,12 +357,13 @@ struct Watch {
 }
 
 impl Watch {
-    fn new(plan: &PlayerPlan, probe: bool, started: Instant) -> Watch {
+    fn new(plan: &PlayerPlan, probe: bool, started: Instant, started_wall_us: u64) -> Watch {
         Watch {
             stamped: plan.stamped,
             probe,
             intervals: [plan.video_interval_us, plan.audio_interval_us],
             started,
+            started_wall_us,
             keyframes: 0,
             last_video: None,
             gop_complete: false,
@@ -408,7 +413,7 @@ impl Watch {
             self.last_video = Some(now);
         }
         let interval = self.intervals[track];
-        let latency = if self.stamped {
+        let (latency, live) = if self.stamped {
             let Some(stamp) = stamp_of(frame) else {
                 return;
             };
@@ -417,15 +422,18 @@ impl Watch {
                 record.gaps.set(record.gaps.get() + stamp.seq - expected);
             }
             self.next_seq[track] = Some(expected.max(stamp.seq + 1));
-            wall_us.saturating_sub(stamp.sent_us)
+            (
+                wall_us.saturating_sub(stamp.sent_us),
+                stamp.sent_us >= self.started_wall_us,
+            )
         } else {
             let offset = wall_us as i64 - frame.dts.as_micros();
             let min = *self.min_offset_us.get_or_insert(offset);
             let min = min.min(offset);
             self.min_offset_us = Some(min);
-            (offset - min) as u64
+            ((offset - min) as u64, self.gop_complete)
         };
-        if measuring && self.probe {
+        if measuring && self.probe && live {
             let _ = tally
                 .latency_us
                 .record_correct(latency.min(3_600_000_000), interval);
@@ -482,7 +490,7 @@ mod tests {
         let t0 = Instant::now();
         let base = 1_000_000_000u64;
         let frames = stream(5, |due| base + due.as_micros() as u64);
-        let mut watch = Watch::new(&plan(true), true, t0);
+        let mut watch = Watch::new(&plan(true), true, t0, 0);
         let mut tally = Tally::default();
         let record = PlayerRecord::new(Role::Probe);
         let mut dropped = 0;
@@ -549,7 +557,7 @@ mod tests {
     #[test]
     fn only_probes_record_latency() {
         let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(true), false, t0);
+        let mut watch = Watch::new(&plan(true), false, t0, 0);
         let mut tally = Tally::default();
         let record = PlayerRecord::new(Role::Probe);
         for frame in stream(1, |_| 0).iter().take(10) {
@@ -560,9 +568,28 @@ mod tests {
     }
 
     #[test]
+    fn frames_sent_before_the_player_connected_are_not_latency() {
+        let t0 = Instant::now();
+        // The player connected at 1.0 s; the GOP it gets first was sent
+        // from 0 s on, all of it arriving at 1.01 s.
+        let mut watch = Watch::new(&plan(true), true, t0, 1_000_000);
+        let mut tally = Tally::default();
+        let record = PlayerRecord::new(Role::Probe);
+        for frame in stream(2, |due| due.as_micros() as u64) {
+            let sent = stamp_of(&frame).unwrap().sent_us;
+            let wall = sent.max(1_010_000);
+            watch.on_frame(&frame, t0, wall, true, &mut tally, &record);
+        }
+        // Only frames sent from 1.0 s on count: 25 video and 43 audio,
+        // none more than 10 ms late.
+        assert_eq!(tally.latency_us.len(), 25 + 43);
+        assert!(tally.latency_us.max() <= tally.latency_us.highest_equivalent(10_000));
+    }
+
+    #[test]
     fn a_late_frame_is_corrected_for_coordinated_omission() {
         let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(true), true, t0);
+        let mut watch = Watch::new(&plan(true), true, t0, 0);
         let mut tally = Tally::default();
         let record = PlayerRecord::new(Role::Probe);
         let frames = stream(1, |_| 0);
@@ -581,7 +608,9 @@ mod tests {
     #[test]
     fn unstamped_latency_is_the_delay_beyond_the_quickest_frame() {
         let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(false), true, t0);
+        let mut watch = Watch::new(&plan(false), true, t0, 0);
+        // Past its first GOP, the player is live.
+        watch.gop_complete = true;
         let mut tally = Tally::default();
         let record = PlayerRecord::new(Role::Probe);
         let mut frames = stream(1, |_| 0);

@@ -175,7 +175,6 @@ impl Report {
 
     /// The human table.
     pub(crate) fn print(&self) {
-        let o = &self.outcome;
         let server = self.server.as_deref().unwrap_or("server");
         println!(
             "arcly-bench {} {} ({server}) — {}",
@@ -186,6 +185,51 @@ impl Report {
             "  harness   {}, {} process(es); {}",
             self.harness, self.processes, self.reading
         );
+        if self.outcome.started + self.outcome.slow_joined > 0 {
+            self.print_players();
+        }
+        if self.streams > 1 || self.scenario == "ingest" {
+            let per_core = self.ingest_mbps / 1000.0 / self.cost.server_cores.max(1e-9);
+            println!(
+                "  ingest    {} streams, {:.1} Mbit/s published in the window{}",
+                self.streams,
+                self.ingest_mbps,
+                if self.server_cost.is_some() {
+                    format!(" ({per_core:.2} Gbit/s per server core)")
+                } else {
+                    String::new()
+                }
+            );
+        }
+        if let Some(s) = &self.server_cost {
+            self.print_server(s);
+        }
+        let lag = &self.outcome.harness_lag_ms;
+        let lag = if lag.count > 0 {
+            format!("; timer lag p50 {:.2} ms, p99 {:.2} ms", lag.p50, lag.p99)
+        } else {
+            String::new()
+        };
+        println!(
+            "  harness   {:.0} % of its CPUs{}{lag}; publisher late p99 {:.2} ms",
+            self.cost.harness_share * 100.0,
+            self.cost
+                .harness_cpus_busy
+                .map(|b| format!(", CPUs {:.0} % busy", b * 100.0))
+                .unwrap_or_default(),
+            self.publish_late_p99_ms
+        );
+        for (reason, n) in &self.outcome.reasons {
+            println!("  ended     {n} × {reason}");
+        }
+        match &self.invalid {
+            Some(why) => println!("  verdict   INVALID: {why}"),
+            None => println!("  verdict   valid"),
+        }
+    }
+
+    fn print_players(&self) {
+        let o = &self.outcome;
         println!(
             "  players   {} ok, {} failed, {} dropped (of {} started)",
             o.ok, o.failed, o.dropped, o.started
@@ -218,19 +262,6 @@ impl Report {
                 o.slow_joined, o.slow_dropped, o.slow_gaps
             );
         }
-        if self.streams > 1 || self.scenario == "ingest" {
-            let per_core = self.ingest_mbps / 1000.0 / self.cost.server_cores.max(1e-9);
-            println!(
-                "  ingest    {} streams, {:.1} Mbit/s published in the window{}",
-                self.streams,
-                self.ingest_mbps,
-                if self.server_cost.is_some() {
-                    format!(" ({per_core:.2} Gbit/s per server core)")
-                } else {
-                    String::new()
-                }
-            );
-        }
         if o.window_mbps > 0.0 {
             println!(
                 "  received  {:.1} Mbit/s in the {:.0} s window ({:.1} kbit/s per player)",
@@ -239,52 +270,40 @@ impl Report {
                 o.window_mbps * 1000.0 / self.players.max(1) as f64
             );
         }
-        if let Some(s) = &self.server_cost {
-            if self.scenario == "soak" {
-                println!(
-                    "  memory    RSS {} → {} KiB over the window ({:+.0} KiB per minute)",
-                    s.rss_timeline_kib.first().copied().unwrap_or_default(),
-                    s.rss_kib,
-                    s.rss_growth_kib_per_min
-                );
-            }
+    }
+
+    fn print_server(&self, s: &ServerCost) {
+        let busy = self
+            .cost
+            .server_cpus_busy
+            .map(|b| format!(", its CPUs {:.0} % busy", b * 100.0))
+            .unwrap_or_default();
+        if self.scenario == "soak" {
             println!(
-                "  server    {:.1} µs CPU per viewer-second ({:.2} cores), {:.1} KB RSS per viewer ({} → {} KiB, max {}){}",
+                "  memory    RSS {} → {} KiB over the window ({:+.0} KiB per minute)",
+                s.rss_timeline_kib.first().copied().unwrap_or_default(),
+                s.rss_kib,
+                s.rss_growth_kib_per_min
+            );
+        }
+        if self.players == 0 {
+            println!(
+                "  server    {:.2} cores; RSS {} KiB with the streams up, {} KiB at the end ({:.0} KiB per stream){busy}",
+                self.cost.server_cores,
+                s.idle_rss_kib,
+                s.rss_kib,
+                s.rss_kib as f64 / self.streams.max(1) as f64
+            );
+        } else {
+            println!(
+                "  server    {:.1} µs CPU per viewer-second ({:.2} cores), {:.1} KB RSS per viewer ({} → {} KiB, max {}){busy}",
                 s.cpu_us_per_viewer_s,
                 self.cost.server_cores,
                 s.kib_per_viewer,
                 s.idle_rss_kib,
                 s.rss_kib,
-                s.max_rss_kib,
-                self.cost
-                    .server_cpus_busy
-                    .map(|b| format!(", its CPUs {:.0} % busy", b * 100.0))
-                    .unwrap_or_default()
+                s.max_rss_kib
             );
-        }
-        let lag = if o.harness_lag_ms.count > 0 {
-            format!(
-                "; timer lag p50 {:.2} ms, p99 {:.2} ms",
-                o.harness_lag_ms.p50, o.harness_lag_ms.p99
-            )
-        } else {
-            String::new()
-        };
-        println!(
-            "  harness   {:.0} % of its CPUs{}{lag}; publisher late p99 {:.2} ms",
-            self.cost.harness_share * 100.0,
-            self.cost
-                .harness_cpus_busy
-                .map(|b| format!(", CPUs {:.0} % busy", b * 100.0))
-                .unwrap_or_default(),
-            self.publish_late_p99_ms
-        );
-        for (reason, n) in &o.reasons {
-            println!("  ended     {n} × {reason}");
-        }
-        match &self.invalid {
-            Some(why) => println!("  verdict   INVALID: {why}"),
-            None => println!("  verdict   valid"),
         }
     }
 }
