@@ -58,7 +58,9 @@ mod task;
 
 pub use config::RuntimeConfig;
 pub use ctx::ShardCtx;
-pub use drivers::rtmp::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, RtmpConfig, WriteBatching};
+pub use drivers::batch::WriteBatching;
+pub use drivers::http::HttpConfig;
+pub use drivers::rtmp::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, RtmpConfig};
 pub use error::ShardError;
 pub use mailbox::{MailboxConfig, SendError};
 pub use net::{Arrival, Connection, HandoffError, HandoffFailure, ListenerId};

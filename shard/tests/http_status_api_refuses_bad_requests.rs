@@ -5,7 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 
-use arcly_shard::{Runtime, RuntimeConfig};
+use arcly_shard::{HttpConfig, Runtime, RuntimeConfig};
 
 fn exchange(addr: SocketAddr, request: &[u8]) -> String {
     let mut client = TcpStream::connect(addr).unwrap();
@@ -18,7 +18,9 @@ fn exchange(addr: SocketAddr, request: &[u8]) -> String {
 #[test]
 fn status_api_and_bad_requests() {
     let runtime = Runtime::start(RuntimeConfig::local(2)).unwrap();
-    let addr = runtime.listen_http("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = runtime
+        .listen_http("127.0.0.1:0".parse().unwrap(), HttpConfig::default())
+        .unwrap();
 
     // Two pipelined requests, the second asking to close.
     let reply = exchange(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use arcly_engine::AppLimits;
 use arcly_protocols::rtmp::ServerConfig;
 use arcly_shard::placement::{Placement, Topology};
-use arcly_shard::{RtmpConfig, Runtime, RuntimeConfig, preflight};
+use arcly_shard::{HttpConfig, RtmpConfig, Runtime, RuntimeConfig, preflight};
 
 use super::Failure;
 use crate::cli::ServeArgs;
@@ -43,7 +43,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         .listen_rtmp(settings.rtmp_listen, rtmp)
         .map_err(|e| Failure::runtime(format!("rtmp_listen {}: {e}", settings.rtmp_listen)))?;
     let http = runtime
-        .listen_http(settings.http_listen)
+        .listen_http(
+            settings.http_listen,
+            HttpConfig {
+                write_batch: settings.write_batch.clone(),
+            },
+        )
         .map_err(|e| Failure::runtime(format!("http_listen {}: {e}", settings.http_listen)))?;
 
     println!(

@@ -1,5 +1,6 @@
 //! A TCP connection owned by one shard.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
@@ -11,7 +12,13 @@ use glommio::net::TcpStream;
 use super::listener::ListenerId;
 
 /// How much a read asks the kernel for at most.
-const READ_CHUNK: usize = 16 << 10;
+const READ_CHUNK: usize = 64 << 10;
+
+thread_local! {
+    /// The shard's read buffer: every read lands here first and is copied
+    /// out at once, so no connection keeps a buffer of its own while idle.
+    static SCRATCH: RefCell<Box<[u8]>> = RefCell::new(vec![0; READ_CHUNK].into_boxed_slice());
+}
 
 /// A connected socket on this shard, with the bytes it brought along.
 ///
@@ -114,6 +121,12 @@ impl Connection {
     /// and appends it to `buf`. Returns how many bytes were appended; 0
     /// means the peer closed its side. Dropping the future mid-way loses no
     /// bytes and leaves `buf` as it was.
+    ///
+    /// Most connections (players above all) are idle readers that wait far
+    /// more than they read, and a waiting read used to hold, and zero, a
+    /// 16 KiB buffer per connection. So the wait holds one byte; what else
+    /// is ready is then taken in one non-blocking `recv` through a buffer
+    /// shared by the whole shard, never held across an `await`.
     pub async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
         if !self.unread.is_empty() {
             let n = self.unread.len();
@@ -121,12 +134,42 @@ impl Connection {
             self.unread = Bytes::new();
             return Ok(n);
         }
-        let start = buf.len();
-        buf.resize(start + READ_CHUNK, 0);
-        let mut filled = Truncate { buf, len: start };
-        let n = self.stream.read(&mut filled.buf[start..]).await?;
-        filled.len = start + n;
-        Ok(n)
+        let mut first = [0u8; 1];
+        if self.stream.read(&mut first).await? == 0 {
+            return Ok(0);
+        }
+        buf.extend_from_slice(&first);
+        Ok(1 + self.read_ready(buf)?)
+    }
+
+    /// Appends what the socket holds right now, without waiting: one
+    /// `recv` of up to [`READ_CHUNK`] bytes through the shard's scratch
+    /// buffer. 0 when nothing is ready (or the peer closed, which the next
+    /// [`Connection::read`] reports).
+    fn read_ready(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        SCRATCH.with_borrow_mut(|scratch| {
+            // SAFETY: `recv` writes at most `scratch.len()` bytes into the
+            // shard's scratch buffer, which is borrowed mutably here and
+            // only here, and the descriptor is our open socket.
+            let n = unsafe {
+                libc::recv(
+                    self.stream.as_raw_fd(),
+                    scratch.as_mut_ptr().cast(),
+                    scratch.len(),
+                    libc::MSG_DONTWAIT,
+                )
+            };
+            if n >= 0 {
+                let n = n as usize;
+                buf.extend_from_slice(&scratch[..n]);
+                return Ok(n);
+            }
+            let e = io::Error::last_os_error();
+            match e.kind() {
+                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+                _ => Err(e),
+            }
+        })
     }
 
     /// Writes all of `data`.
@@ -172,16 +215,3 @@ impl Connection {
 
 /// The most bytes [`Connection::write_chunks`] copies into one write.
 const GATHER_LIMIT: usize = 256 << 10;
-
-/// Cuts a read buffer back to what was really read, also when the read
-/// fails or its future is dropped.
-struct Truncate<'a> {
-    buf: &'a mut BytesMut,
-    len: usize,
-}
-
-impl Drop for Truncate<'_> {
-    fn drop(&mut self) {
-        self.buf.truncate(self.len);
-    }
-}

@@ -3,12 +3,12 @@
 //! per (stream, shard) and shared with every HTTP-FLV viewer there.
 //!
 //! The body is chunked on HTTP/1.1 and close-delimited on HTTP/1.0. The
-//! viewer gets the same lag policy as an RTMP player: everything ready goes
-//! out in one write (≤ 256 KiB), a viewer that falls behind jumps to the
-//! newest keyframe, and one that stops reading is let go after
-//! [`WRITE_TIMEOUT`]. The stream's end closes the body.
+//! viewer gets the same write batching ([`Batch`], per-app
+//! `write_batch_ms`) and lag policy as an RTMP player: a viewer that falls
+//! behind jumps to the newest keyframe, and one that stops reading is let
+//! go after [`WRITE_TIMEOUT`]. The stream's end closes the body.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_media::flv::FlvHeader;
@@ -18,12 +18,10 @@ use arcly_protocols::http::{
 use bytes::{Bytes, BytesMut};
 use futures_lite::future;
 
-use super::Response;
+use super::{HttpConfig, Response};
+use crate::drivers::batch::{Batch, Stop};
 use crate::drivers::egress::{SharedEncoder, WireFormat};
 use crate::{Connection, ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
-
-/// The most bytes gathered into one socket write.
-const MAX_WRITE: usize = 256 << 10;
 
 /// How long one write may wait for a viewer that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -54,6 +52,8 @@ enum Woken {
     /// The client sent bytes (ignored) or closed (`Ok(0)`).
     Client(std::io::Result<usize>),
     Viewer(ViewerEvent),
+    /// Held tags are due.
+    Due,
     Stopping,
 }
 
@@ -65,6 +65,7 @@ pub(super) async fn stream(
     request: &RequestHead,
     key: StreamKey,
     mut subscription: Subscription,
+    config: &HttpConfig,
 ) {
     let framing = BodyFraming::streaming(request.version);
     let head = ResponseHead::new(200, framing)
@@ -85,56 +86,52 @@ pub(super) async fn stream(
         has_video: true,
     }
     .encode(&mut flv_header);
-    let mut body = Body {
-        framing,
-        parts: Vec::new(),
-        finished: false,
-    };
-    body.push(flv_header.freeze());
-    let first = body.take(out.freeze());
+    let first = frame_body(framing, out.freeze(), vec![flv_header.freeze()], false);
     if write(&mut conn, &first).await.is_err() {
         return;
     }
-    let encoder = SharedEncoder::new(key, WireFormat::FlvTag);
-    let mut scratch = BytesMut::with_capacity(512);
+    let merge = config.write_batch.for_app(key.app());
+    let mut batch = Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge);
+    let mut scratch = BytesMut::new();
     loop {
         let client = async { Woken::Client(conn.read(&mut scratch).await) };
         let viewer = async { Woken::Viewer(subscription.next().await) };
+        let due = async {
+            match batch.due() {
+                Some(at) => task::sleep(at.saturating_duration_since(Instant::now())).await,
+                None => future::pending().await,
+            }
+            Woken::Due
+        };
         let stop = async {
             ctx.stopping().await;
             Woken::Stopping
         };
-        let mut next = match future::or(future::or(client, viewer), stop).await {
+        let ended = match future::or(future::or(client, viewer), future::or(due, stop)).await {
             Woken::Client(Ok(n)) if n > 0 => {
                 // A player may send anything after its request; drop it.
                 scratch.clear();
                 continue;
             }
             Woken::Client(_) | Woken::Stopping => break,
-            Woken::Viewer(event) => Some(event),
-        };
-        let mut ended = false;
-        while let Some(event) = next.take() {
-            match event {
-                ViewerEvent::Frame { seq, frame } => match encoder.encode(seq, &frame) {
-                    Ok(tag) => body.push(tag),
-                    Err(e) => {
+            Woken::Due => false,
+            Woken::Viewer(event) => {
+                let wait = batch.merge_wait();
+                if !wait.is_zero() {
+                    task::sleep(wait).await;
+                }
+                match batch.gather(event, &mut subscription) {
+                    Ok(()) if !batch.is_due() => continue,
+                    Ok(()) => false,
+                    Err(Stop::Encode(e)) => {
                         eprintln!("shard={} http-flv: cannot encode a frame: {e}", ctx.id());
-                        ended = true;
+                        true
                     }
-                },
-                ViewerEvent::Skipped { .. } => {}
-                ViewerEvent::Evicted(_) | ViewerEvent::Ended => ended = true,
+                    Err(Stop::Ended | Stop::Evicted(_)) => true,
+                }
             }
-            if !ended && body.size() < MAX_WRITE {
-                next = subscription.try_next();
-            }
-        }
-        if ended {
-            body.finish();
-        }
-        subscription.set_queued_bytes(body.size());
-        let parts = body.take(Bytes::new());
+        };
+        let parts = frame_body(framing, Bytes::new(), batch.take(), ended);
         match task::timeout(WRITE_TIMEOUT, write(&mut conn, &parts)).await {
             Some(Ok(())) if !ended => subscription.set_queued_bytes(0),
             _ => break,
@@ -142,51 +139,29 @@ pub(super) async fn stream(
     }
 }
 
-/// Tags gathered for one write, with the body framing around them.
-struct Body {
-    framing: BodyFraming,
-    parts: Vec<Bytes>,
-    /// The body ends after these parts.
-    finished: bool,
-}
-
-impl Body {
-    fn push(&mut self, part: Bytes) {
-        self.parts.push(part);
+/// The bytes of one write: `prefix` (a response head, or nothing), then
+/// `tags` as one HTTP chunk when chunked, then the last chunk if the body
+/// ends here.
+fn frame_body(framing: BodyFraming, prefix: Bytes, tags: Vec<Bytes>, last: bool) -> Vec<Bytes> {
+    let chunked = framing == BodyFraming::Chunked;
+    let mut parts = Vec::with_capacity(tags.len() + 4);
+    if !prefix.is_empty() {
+        parts.push(prefix);
     }
-
-    fn size(&self) -> usize {
-        self.parts.iter().map(Bytes::len).sum()
+    let len: usize = tags.iter().map(Bytes::len).sum();
+    if chunked && len > 0 {
+        let mut size_line = BytesMut::new();
+        encode_chunk_prefix(len, &mut size_line);
+        parts.push(size_line.freeze());
+        parts.extend(tags);
+        parts.push(Bytes::from_static(b"\r\n"));
+    } else {
+        parts.extend(tags);
     }
-
-    /// Marks the end of the body: the next [`Body::take`] closes it.
-    fn finish(&mut self) {
-        self.finished = true;
+    if chunked && last {
+        parts.push(Bytes::from_static(LAST_CHUNK));
     }
-
-    /// The parts to write, after `prefix` (a response head, or nothing):
-    /// one HTTP chunk when chunked, and the last chunk once finished.
-    fn take(&mut self, prefix: Bytes) -> Vec<Bytes> {
-        let mut parts = Vec::with_capacity(self.parts.len() + 4);
-        if !prefix.is_empty() {
-            parts.push(prefix);
-        }
-        let chunked = self.framing == BodyFraming::Chunked;
-        let len = self.size();
-        if chunked && len > 0 {
-            let mut size_line = BytesMut::new();
-            encode_chunk_prefix(len, &mut size_line);
-            parts.push(size_line.freeze());
-            parts.append(&mut self.parts);
-            parts.push(Bytes::from_static(b"\r\n"));
-        } else {
-            parts.append(&mut self.parts);
-        }
-        if chunked && self.finished {
-            parts.push(Bytes::from_static(LAST_CHUNK));
-        }
-        parts
-    }
+    parts
 }
 
 async fn write(conn: &mut Connection, parts: &[Bytes]) -> std::io::Result<()> {

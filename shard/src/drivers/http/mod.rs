@@ -5,6 +5,7 @@
 //! gets its 4xx with `Connection: close`; a client that sends nothing within
 //! [`IDLE_TIMEOUT`] is closed. Neither touches any other connection.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use arcly_protocols::http::{
@@ -14,6 +15,7 @@ use bytes::BytesMut;
 
 use arcly_engine::StreamKey;
 
+use crate::drivers::batch::WriteBatching;
 use crate::{Connection, ShardCtx, ShardStats, task};
 
 mod flv;
@@ -24,6 +26,13 @@ pub(crate) const IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long, and how many bytes, a refused client is read away for.
 const LINGER_TIME: Duration = Duration::from_secs(2);
 const LINGER_BYTES: usize = 256 << 10;
+
+/// How HTTP is served.
+#[derive(Clone, Debug, Default)]
+pub struct HttpConfig {
+    /// Media merged per HTTP-FLV write, per app; see [`WriteBatching`].
+    pub write_batch: WriteBatching,
+}
 
 /// A response ready to write.
 pub(super) struct Response {
@@ -51,7 +60,7 @@ impl Response {
 
 /// Serves one connection until the client closes, asks to close, times out,
 /// sends something malformed, or the shard stops.
-pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection) {
+pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection, config: Arc<HttpConfig>) {
     let mut parser = RequestParser::new();
     let mut buf = BytesMut::with_capacity(4096);
     loop {
@@ -61,7 +70,7 @@ pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection) {
                     Route::Respond(response) => response,
                     Route::LiveFlv(key) => match flv::start(&ctx, &request, &key).await {
                         Ok(subscription) => {
-                            flv::stream(&ctx, conn, &request, key, subscription).await;
+                            flv::stream(&ctx, conn, &request, key, subscription, &config).await;
                             return;
                         }
                         Err(refusal) => refusal,

@@ -11,9 +11,6 @@ use futures_lite::future;
 use super::ending::Ending;
 use crate::{Connection, ShardCtx, task};
 
-/// Read buffer size; also the most input fed to the session per read.
-const READ_CAPACITY: usize = 64 << 10;
-
 /// One RTMP connection and its sans-IO session.
 pub(super) struct SessionIo {
     pub(super) conn: Connection,
@@ -29,7 +26,8 @@ impl SessionIo {
         SessionIo {
             conn,
             session,
-            buf: BytesMut::with_capacity(READ_CAPACITY),
+            // Grows on the first read that needs it: an idle player holds none.
+            buf: BytesMut::new(),
             events: VecDeque::new(),
             deadline: Instant::now(),
             out: Vec::new(),

@@ -15,9 +15,8 @@ mod play;
 mod publish;
 
 use std::cell::Cell;
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arcly_protocols::rtmp::{ServerConfig, ServerSession, SessionEvent};
 
@@ -25,6 +24,7 @@ use self::ending::Ending;
 use self::io::SessionIo;
 use self::play::Egress;
 use self::publish::HandedOffPublisher;
+use super::batch::WriteBatching;
 use crate::stats::bump;
 use crate::{Arrival, Connection, Runtime, ShardCtx, ShardError};
 
@@ -42,22 +42,6 @@ pub struct RtmpConfig {
     /// Media merged per player write, per app (SRS calls it merged
     /// writes): trades delivery latency for fewer system calls.
     pub write_batch: WriteBatching,
-}
-
-/// Write batching per app: a default and per-app values.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteBatching {
-    /// For apps without their own value; zero sends each frame at once.
-    pub default: Duration,
-    /// Per-app values.
-    pub apps: HashMap<String, Duration>,
-}
-
-impl WriteBatching {
-    /// The batching window for `app`.
-    pub fn for_app(&self, app: &str) -> Duration {
-        self.apps.get(app).copied().unwrap_or(self.default)
-    }
 }
 
 impl Default for RtmpConfig {

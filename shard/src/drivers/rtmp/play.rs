@@ -6,17 +6,13 @@ use std::time::{Duration, Instant};
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
-use bytes::Bytes;
 use futures_lite::future;
 
 use super::ending::Ending;
 use super::io::SessionIo;
+use crate::drivers::batch::{Batch, Stop};
 use crate::drivers::egress::{SharedEncoder, WireFormat};
 use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
-
-/// The most bytes gathered into one socket write. Everything ready is sent
-/// at once up to this, so a burst (a joiner's GOP) costs few system calls.
-const MAX_WRITE: usize = 256 << 10;
 
 /// A `play` request: check it, subscribe on this shard, and serve frames
 /// until the stream ends, the player leaves or lags out.
@@ -57,14 +53,13 @@ pub(super) async fn start(
         chunk_size: io.session.out_chunk_size(),
         stream_id: message_stream_id,
     };
-    let encoder = SharedEncoder::new(key.clone(), format);
+    let batch = Batch::new(SharedEncoder::new(key.clone(), format), egress.write_batch);
     Player {
         io,
-        encoder,
         key,
         subscription: Some(subscription),
         egress,
-        last_write: Instant::now(),
+        batch,
     }
     .run(ctx)
     .await
@@ -81,17 +76,17 @@ async fn refuse(ctx: &ShardCtx, mut io: SessionIo, reason: PlayRejection) -> End
 enum Woken {
     Input(Result<(), Ending>),
     Viewer(ViewerEvent),
+    /// Held bytes are due.
+    Due,
 }
 
 struct Player {
     io: SessionIo,
-    encoder: SharedEncoder,
     key: StreamKey,
     /// `None` while paused.
     subscription: Option<Subscription>,
     egress: Egress,
-    /// When the last write started, for write batching.
-    last_write: Instant,
+    batch: Batch,
 }
 
 /// How a player's bytes go out.
@@ -99,9 +94,7 @@ struct Player {
 pub(super) struct Egress {
     /// How long one write may wait for a player that does not read.
     pub(super) write_timeout: Duration,
-    /// Media merged per write: zero writes as soon as a frame is ready
-    /// (with whatever else is ready); more waits until that long after
-    /// the previous write and sends everything gathered in one write.
+    /// Media merged per write (see [`Batch`]).
     pub(super) write_batch: Duration,
 }
 
@@ -112,7 +105,16 @@ impl Player {
                 Some(subscription) => {
                     let input = async { Woken::Input(self.io.read_input(ctx).await) };
                     let viewer = async { Woken::Viewer(subscription.next().await) };
-                    future::or(input, viewer).await
+                    let due = async {
+                        match self.batch.due() {
+                            Some(at) => {
+                                task::sleep(at.saturating_duration_since(Instant::now())).await
+                            }
+                            None => future::pending().await,
+                        }
+                        Woken::Due
+                    };
+                    future::or(input, future::or(viewer, due)).await
                 }
                 None => Woken::Input(self.io.read_input(ctx).await),
             };
@@ -120,6 +122,7 @@ impl Player {
                 Woken::Input(Err(ending)) => Err(ending),
                 Woken::Input(Ok(())) => self.handle_session(ctx).await,
                 Woken::Viewer(event) => self.send(event).await,
+                Woken::Due => self.write().await,
             };
             if let Err(ending) = step {
                 return ending;
@@ -148,44 +151,46 @@ impl Player {
         Ok(())
     }
 
-    /// Writes `first` and everything else ready now (after the batching
-    /// wait, if any), in one write.
+    /// Gathers `first` and everything else ready (after the merge window,
+    /// if any) and writes it when due.
     async fn send(&mut self, first: ViewerEvent) -> Result<(), Ending> {
-        let due = self.last_write + self.egress.write_batch;
-        let wait = due.saturating_duration_since(Instant::now());
+        let wait = self.batch.merge_wait();
         if !wait.is_zero() {
             task::sleep(wait).await;
         }
-        self.last_write = Instant::now();
-        let mut batch: Vec<Bytes> = Vec::new();
-        let mut size = 0;
-        let mut next = Some(first);
-        let mut stop = None;
-        while let Some(event) = next.take() {
-            match event {
-                ViewerEvent::Frame { seq, frame } => {
-                    let bytes = self.encoder.encode(seq, &frame).map_err(|e| {
-                        Ending::Io(std::io::Error::new(std::io::ErrorKind::InvalidData, e))
-                    })?;
-                    size += bytes.len();
-                    batch.push(bytes);
+        let Some(subscription) = self.subscription.as_mut() else {
+            return Ok(());
+        };
+        match self.batch.gather(first, subscription) {
+            Ok(()) if self.batch.is_due() => self.write().await,
+            Ok(()) => Ok(()),
+            Err(stop) => {
+                self.write().await?;
+                match stop {
+                    Stop::Ended => {
+                        // Tell the player, then let it go.
+                        let _ = self.io.session.end_of_stream();
+                        self.io.flush().await?;
+                        Err(Ending::StreamEnded)
+                    }
+                    Stop::Evicted(reason) => Err(Ending::Evicted(reason)),
+                    Stop::Encode(e) => Err(Ending::Io(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        e,
+                    ))),
                 }
-                ViewerEvent::Skipped { .. } => {}
-                ViewerEvent::Evicted(reason) => stop = Some(Ending::Evicted(reason)),
-                ViewerEvent::Ended => stop = Some(Ending::StreamEnded),
-            }
-            if stop.is_none() && size < MAX_WRITE {
-                next = self.subscription.as_mut().and_then(Subscription::try_next);
             }
         }
-        if let Some(subscription) = self.subscription.as_mut() {
-            subscription.set_queued_bytes(size);
-        }
-        if !batch.is_empty() {
+    }
+
+    /// Writes what the batch holds.
+    async fn write(&mut self) -> Result<(), Ending> {
+        let parts = self.batch.take();
+        if !parts.is_empty() {
             // A player that stops reading fills its socket buffer and then
             // this write waits; past the timeout it is let go, so it never
             // holds a connection (or its place in the stream) forever.
-            match task::timeout(self.egress.write_timeout, self.io.conn.write_chunks(&batch)).await
+            match task::timeout(self.egress.write_timeout, self.io.conn.write_chunks(&parts)).await
             {
                 Some(result) => result.map_err(Ending::Io)?,
                 None => return Err(Ending::WriteStalled(self.egress.write_timeout)),
@@ -194,15 +199,6 @@ impl Player {
         if let Some(subscription) = self.subscription.as_mut() {
             subscription.set_queued_bytes(0);
         }
-        match stop {
-            Some(Ending::StreamEnded) => {
-                // Tell the player, then let it go.
-                let _ = self.io.session.end_of_stream();
-                self.io.flush().await?;
-                Err(Ending::StreamEnded)
-            }
-            Some(ending) => Err(ending),
-            None => Ok(()),
-        }
+        Ok(())
     }
 }

@@ -1,0 +1,234 @@
+//! What a viewer's next write carries, and when it goes out: the one
+//! policy RTMP players and HTTP-FLV viewers share.
+//!
+//! A write is the costly part of serving a viewer (a system call and a TCP
+//! segment each), so frames are gathered and written together:
+//! - everything ready in the viewer's queue goes out in one write, up to
+//!   [`MAX_WRITE`];
+//! - with a merge window (`write_batch_ms`, SRS's "merged writes") the
+//!   viewer sleeps until the window has passed since its last write, so the
+//!   frames of the whole window go out in one write, with no wake-up per
+//!   frame;
+//! - with no window, each video frame goes out as soon as it arrives, and
+//!   audio frames wait for the video frame they are due with (at most
+//!   [`AUDIO_HOLD`]), which halves the writes of a typical stream at a
+//!   latency cost below one video frame interval. Streams without video
+//!   send audio at once.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use arcly_engine::{EvictReason, TrackKind};
+use bytes::Bytes;
+
+use super::egress::{EncodeError, SharedEncoder};
+use crate::{Subscription, ViewerEvent};
+
+/// The most bytes gathered into one socket write. A burst (a joiner's GOP)
+/// costs few system calls, and a slow viewer never holds more than this
+/// outside the engine's queue accounting.
+pub(crate) const MAX_WRITE: usize = 256 << 10;
+
+/// How long an audio frame waits for a video frame to share a write with.
+pub(crate) const AUDIO_HOLD: Duration = Duration::from_millis(50);
+
+/// Write batching per app: a default and per-app values.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WriteBatching {
+    /// For apps without their own value; zero sends each frame at once.
+    pub default: Duration,
+    /// Per-app values.
+    pub apps: HashMap<String, Duration>,
+}
+
+impl WriteBatching {
+    /// The batching window for `app`.
+    pub fn for_app(&self, app: &str) -> Duration {
+        self.apps.get(app).copied().unwrap_or(self.default)
+    }
+}
+
+/// Why a viewer's stream stops after the gathered bytes.
+#[derive(Debug)]
+pub(crate) enum Stop {
+    /// The viewer lagged out.
+    Evicted(EvictReason),
+    /// The stream ended.
+    Ended,
+    /// A frame could not be put on the wire.
+    Encode(EncodeError),
+}
+
+/// The encoded frames waiting for a viewer's next write.
+pub(crate) struct Batch {
+    encoder: SharedEncoder,
+    /// The merge window; zero sends at once.
+    merge: Duration,
+    parts: Vec<Bytes>,
+    size: usize,
+    /// When the oldest waiting part was gathered.
+    since: Option<Instant>,
+    /// A video frame waits: the batch is due.
+    has_video: bool,
+    /// The stream has shown video, so audio may wait for it.
+    stream_has_video: bool,
+    last_write: Instant,
+}
+
+impl Batch {
+    /// An empty batch encoding with `encoder`, merging `merge` of media per
+    /// write.
+    pub(crate) fn new(encoder: SharedEncoder, merge: Duration) -> Batch {
+        Batch {
+            encoder,
+            merge,
+            parts: Vec::new(),
+            size: 0,
+            since: None,
+            has_video: false,
+            stream_has_video: false,
+            last_write: Instant::now(),
+        }
+    }
+
+    /// With a merge window, how long to sleep before gathering the frame
+    /// that just woke the viewer (and all that follow within the window).
+    pub(crate) fn merge_wait(&self) -> Duration {
+        if self.merge.is_zero() {
+            return Duration::ZERO;
+        }
+        (self.last_write + self.merge).saturating_duration_since(Instant::now())
+    }
+
+    /// Encodes `first` and every event ready after it, until the batch
+    /// holds [`MAX_WRITE`] bytes. On a stop, what was gathered before it
+    /// is still to be written.
+    pub(crate) fn gather(
+        &mut self,
+        first: ViewerEvent,
+        subscription: &mut Subscription,
+    ) -> Result<(), Stop> {
+        let mut next = Some(first);
+        while let Some(event) = next.take() {
+            match event {
+                ViewerEvent::Frame { seq, frame } => {
+                    let bytes = self.encoder.encode(seq, &frame).map_err(Stop::Encode)?;
+                    self.add(bytes, frame.track());
+                }
+                ViewerEvent::Skipped { .. } => {}
+                ViewerEvent::Evicted(reason) => return Err(Stop::Evicted(reason)),
+                ViewerEvent::Ended => return Err(Stop::Ended),
+            }
+            if self.size < MAX_WRITE {
+                next = subscription.try_next();
+            }
+        }
+        subscription.set_queued_bytes(self.size);
+        Ok(())
+    }
+
+    /// Adds an encoded frame of `track` to the next write.
+    fn add(&mut self, bytes: Bytes, track: TrackKind) {
+        if track == TrackKind::Video {
+            self.has_video = true;
+            self.stream_has_video = true;
+        }
+        self.since.get_or_insert_with(Instant::now);
+        self.size += bytes.len();
+        self.parts.push(bytes);
+    }
+
+    /// When the waiting bytes are due: `None` when nothing waits.
+    pub(crate) fn due(&self) -> Option<Instant> {
+        let since = self.since?;
+        let audio_may_wait = self.merge.is_zero()
+            && self.stream_has_video
+            && !self.has_video
+            && self.size < MAX_WRITE;
+        Some(if audio_may_wait {
+            since + AUDIO_HOLD
+        } else {
+            since
+        })
+    }
+
+    /// Whether the waiting bytes are due now.
+    pub(crate) fn is_due(&self) -> bool {
+        self.due().is_some_and(|due| due <= Instant::now())
+    }
+
+    /// Takes the waiting bytes for a write.
+    pub(crate) fn take(&mut self) -> Vec<Bytes> {
+        self.last_write = Instant::now();
+        self.size = 0;
+        self.since = None;
+        self.has_video = false;
+        std::mem::take(&mut self.parts)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arcly_engine::StreamKey;
+
+    use super::*;
+    use crate::drivers::egress::WireFormat;
+
+    fn batch(merge: Duration) -> Batch {
+        let key = StreamKey::new("live", "batch").unwrap();
+        Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge)
+    }
+
+    fn bytes(n: usize) -> Bytes {
+        Bytes::from(vec![0; n])
+    }
+
+    #[test]
+    fn empty_batch_is_never_due() {
+        assert_eq!(batch(Duration::ZERO).due(), None);
+    }
+
+    #[test]
+    fn audio_before_any_video_goes_at_once() {
+        let mut b = batch(Duration::ZERO);
+        b.add(bytes(10), TrackKind::Audio);
+        assert!(b.is_due());
+    }
+
+    #[test]
+    fn audio_waits_for_the_next_video_frame() {
+        let mut b = batch(Duration::ZERO);
+        b.add(bytes(100), TrackKind::Video);
+        assert!(b.is_due());
+        assert_eq!(b.take().len(), 1);
+        b.add(bytes(10), TrackKind::Audio);
+        let since = b.since.unwrap();
+        assert_eq!(b.due(), Some(since + AUDIO_HOLD));
+        assert!(!b.is_due());
+        b.add(bytes(100), TrackKind::Video);
+        assert!(b.is_due());
+        assert_eq!(b.take().len(), 2, "audio and video share one write");
+        assert_eq!(b.due(), None);
+    }
+
+    #[test]
+    fn a_full_batch_of_audio_is_due() {
+        let mut b = batch(Duration::ZERO);
+        b.add(bytes(1), TrackKind::Video);
+        b.take();
+        b.add(bytes(MAX_WRITE), TrackKind::Audio);
+        assert!(b.is_due());
+    }
+
+    #[test]
+    fn a_merge_window_waits_from_the_last_write() {
+        let mut b = batch(Duration::from_millis(350));
+        assert!(b.merge_wait() > Duration::from_millis(300));
+        b.add(bytes(10), TrackKind::Audio);
+        b.add(bytes(10), TrackKind::Video);
+        b.take();
+        b.add(bytes(10), TrackKind::Audio);
+        assert!(b.is_due(), "after the window, audio is not held again");
+        assert!(b.merge_wait() > Duration::from_millis(300));
+    }
+}
