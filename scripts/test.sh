@@ -27,9 +27,23 @@ pip_install() {
         python3 -m pip install --quiet --disable-pip-version-check "$package"
     fi
 }
+npm_ci() {
+    local dir=$1
+    # npm ci writes node_modules/.package-lock.json: older than the lockfile
+    # (or absent, as in a fresh clone) means the install is out of date.
+    if [[ ! $dir/node_modules/.package-lock.json -nt $dir/package-lock.json ]]; then
+        step "installing $dir (npm ci)"
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+}
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 apt_install ffmpeg          # ffmpeg/ffprobe: RTMP interop tests (bin/tests/rtmp_*)
 pip_install av av           # PyAV (bundles FFmpeg 8): enhanced RTMP (HEVC, AV1) interop
+apt_install chromium        # headless Chromium: HLS plays in a real browser (bin/tests/browser_*)
+# Node.js runs tests/browser/play_hls.mjs. NodeSource's nodejs bundles npm and
+# conflicts with Debian's npm package, so install them only when npm is absent.
+command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+npm_ci tests/browser        # puppeteer-core (drives Chromium) and hls.js
 
 # --- static checks -----------------------------------------------------------
 step "cargo fmt --check"

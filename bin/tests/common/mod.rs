@@ -12,6 +12,7 @@
 #![allow(dead_code)] // each test binary uses a different subset
 
 mod amf;
+pub(crate) mod browser;
 mod ffmpeg;
 mod handshake;
 mod http;
