@@ -19,3 +19,4 @@
 mod byte_reader;
 pub mod codec;
 pub mod flv;
+pub mod ts;

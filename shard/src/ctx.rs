@@ -1,5 +1,6 @@
 //! The per-shard handle every task on a shard works through.
 
+use std::any::Any;
 use std::future::Future;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -33,6 +34,8 @@ pub(crate) struct Shard {
     pub(crate) stats_requests: Pending<ShardStats>,
     /// Outstanding mailbox probes.
     pub(crate) probes: Pending<()>,
+    /// Outstanding [`ShardCtx::call_on`] answers.
+    pub(crate) calls: Pending<Box<dyn Any + Send>>,
     /// Set when the shard is asked to stop.
     pub(crate) stopping: Latch,
 }
@@ -97,6 +100,45 @@ impl ShardCtx {
                 _ => unreachable!("the mailbox hands back the message it was given"),
             })
         })
+    }
+
+    /// Runs `f` on shard `to` (in a task there) and returns what its
+    /// future gives, or `None` if `to` could not take the job or did not
+    /// answer within `limit`.
+    ///
+    /// The answer travels back through the mailbox in order (it is not
+    /// handed back when the queue is full), so only `T` crosses cores:
+    /// `Bytes` answers move, they are not copied.
+    pub async fn call_on<T, F, Fut>(&self, to: usize, limit: Duration, f: F) -> Option<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(ShardCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = T> + 'static,
+    {
+        let (token, answers) = self.shard.calls.open(1);
+        let from = self.id();
+        let job = move |there: ShardCtx| {
+            let run = f(there.clone());
+            let spawner = there.clone();
+            spawner
+                .spawn(async move {
+                    let answer: Box<dyn Any + Send> = Box::new(run.await);
+                    let reply = move |back: ShardCtx| {
+                        back.shard.calls.answer(token, answer);
+                    };
+                    if from == there.id() {
+                        reply(there);
+                    } else {
+                        let msg = Message::Control(Control::Run(Box::new(reply)));
+                        // A stopped caller no longer waits for the answer.
+                        let _ = there.shard.mailbox.send_ordered(from, msg);
+                    }
+                })
+                .detach();
+        };
+        self.try_run_on(to, job).ok()?;
+        let answer = task::timeout(limit, answers).await?.pop()?;
+        answer.downcast::<T>().ok().map(|answer| *answer)
     }
 
     /// This shard's counters, now.

@@ -64,6 +64,7 @@ pub(crate) fn spawn(
                         listeners: Listeners::default(),
                         stats_requests: Pending::default(),
                         probes: Pending::default(),
+                        calls: Pending::default(),
                         stopping: Latch::default(),
                     }),
                 };
