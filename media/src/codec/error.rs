@@ -24,9 +24,9 @@ pub enum CodecError {
         /// The version found.
         version: u8,
     },
-    /// `avcC` announces a NAL length prefix of 3 bytes, which ISO/IEC 14496-15
-    /// does not allow.
-    #[error("avcC nal length size {0} is not 1, 2 or 4")]
+    /// `avcC` or `hvcC` announces a NAL length prefix of 3 bytes, which
+    /// ISO/IEC 14496-15 does not allow.
+    #[error("nal length size {0} is not 1, 2 or 4")]
     BadLengthSize(u8),
     /// A bit-level read ran past the end of the RBSP.
     #[error("bitstream ended at bit {bit}")]
@@ -54,6 +54,21 @@ pub enum CodecError {
     /// The NAL unit handed to an SPS reader is of another type.
     #[error("nal unit type {0} is not a sequence parameter set (7)")]
     NotSps(u8),
+    /// The NAL unit handed to the HEVC SPS reader is of another type.
+    #[error("nal unit type {0} is not an hevc sequence parameter set (33)")]
+    NotHevcSps(u8),
+    /// A field holds a value the format forbids (a marker bit that is not
+    /// set, a zero channel count ...).
+    #[error("invalid {what} at byte {offset}")]
+    Invalid {
+        /// The field, and what is wrong with it.
+        what: &'static str,
+        /// Where the field starts.
+        offset: usize,
+    },
+    /// [`describe`](super::describe) has no reader for this codec's config.
+    #[error("no config record reader for codec {0}")]
+    UnsupportedCodec(arcly_engine::Codec),
     /// The cropping window is larger than the coded picture.
     #[error("cropping window is larger than the {coded_width}x{coded_height} coded picture")]
     BadCropping {

@@ -7,11 +7,13 @@
 //!   chosen by [`BodyFraming`]: a length, chunked, or until close.
 //! - [`encode_chunk`] and [`encode_last_chunk`] write a chunked body.
 //! - [`percent_decode`] undoes URL escapes in paths and query strings.
+//! - [`RangeRequest`] reads a single-range `Range` header for a segment.
 
 mod chunked;
 mod error;
 mod headers;
 mod percent;
+mod range;
 mod request;
 mod response;
 
@@ -19,6 +21,7 @@ pub use chunked::{LAST_CHUNK, encode_chunk, encode_chunk_prefix, encode_last_chu
 pub use error::HttpError;
 pub use headers::Headers;
 pub use percent::percent_decode;
+pub use range::RangeRequest;
 pub use request::{
     DEFAULT_MAX_HEAD_LEN, DEFAULT_MAX_HEADERS, Method, RequestHead, RequestParser, Version,
 };
