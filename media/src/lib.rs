@@ -19,4 +19,5 @@
 mod byte_reader;
 pub mod codec;
 pub mod flv;
+pub mod fmp4;
 pub mod ts;
