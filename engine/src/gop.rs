@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::bounded::BoundedFrames;
 use crate::{ConfigSet, MediaFrame, Seq};
 
 /// Every frame pushed since the newest GOP-starting keyframe, with the
@@ -12,13 +13,9 @@ use crate::{ConfigSet, MediaFrame, Seq};
 /// frames are consecutive seqs ending at the newest push.
 #[derive(Clone, Debug)]
 pub struct GopCache {
-    max_frames: usize,
-    max_bytes: usize,
-    /// Seq of `frames[0]` (the keyframe).
-    start: Seq,
-    frames: Vec<MediaFrame>,
-    bytes: usize,
-    /// The configs in force at `start`.
+    /// The GOP, keyframe first: its first seq is the keyframe's.
+    frames: BoundedFrames,
+    /// The configs in force at the keyframe.
     configs: Arc<ConfigSet>,
 }
 
@@ -26,11 +23,7 @@ impl GopCache {
     /// An empty cache; a zero bound disables it.
     pub fn new(max_frames: usize, max_bytes: usize) -> GopCache {
         GopCache {
-            max_frames,
-            max_bytes,
-            start: 0,
-            frames: Vec::new(),
-            bytes: 0,
+            frames: BoundedFrames::new(max_frames, max_bytes, 0),
             configs: Arc::default(),
         }
     }
@@ -39,19 +32,17 @@ impl GopCache {
     /// GOP, remembering `configs` (those in force at it); any other frame
     /// extends the current GOP, if there is one.
     pub fn push(&mut self, seq: Seq, frame: &MediaFrame, configs: &Arc<ConfigSet>) {
-        if self.max_frames == 0 || self.max_bytes == 0 {
+        if self.frames.is_disabled() {
             return;
         }
         if frame.starts_gop() {
-            self.clear();
-            self.start = seq;
+            self.frames.restart(seq);
             self.configs = Arc::clone(configs);
         } else if self.frames.is_empty() {
             return;
         }
-        self.bytes += frame.len();
-        self.frames.push(frame.clone());
-        if self.frames.len() > self.max_frames || self.bytes > self.max_bytes {
+        self.frames.push_back(frame.clone());
+        if self.frames.over_bounds() {
             self.clear();
         }
     }
@@ -59,13 +50,12 @@ impl GopCache {
     /// Forgets the current GOP; the cache fills again at the next keyframe.
     pub fn clear(&mut self) {
         self.frames.clear();
-        self.bytes = 0;
         self.configs = Arc::default();
     }
 
     /// The seq of the cached GOP's keyframe, if a GOP is cached.
     pub fn start(&self) -> Option<Seq> {
-        (!self.frames.is_empty()).then_some(self.start)
+        (!self.frames.is_empty()).then_some(self.frames.first())
     }
 
     /// The configs in force at the cached GOP's keyframe.
@@ -75,13 +65,12 @@ impl GopCache {
 
     /// The cached frame pushed as `seq`.
     pub fn get(&self, seq: Seq) -> Option<&MediaFrame> {
-        let index = usize::try_from(seq.checked_sub(self.start)?).ok()?;
-        self.frames.get(index)
+        self.frames.get(seq)
     }
 
     /// The cached frames with their seqs, keyframe first.
     pub fn iter(&self) -> impl Iterator<Item = (Seq, &MediaFrame)> {
-        (self.start..).zip(&self.frames)
+        self.frames.iter()
     }
 
     /// Frames cached.
@@ -96,30 +85,14 @@ impl GopCache {
 
     /// Payload bytes cached (configs not included).
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.frames.bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-    use crate::{Codec, FrameFlags, Timestamp};
-
-    fn video(key: bool, len: usize) -> MediaFrame {
-        MediaFrame {
-            codec: Codec::H264,
-            dts: Timestamp::ZERO,
-            pts: Timestamp::ZERO,
-            flags: if key {
-                FrameFlags::KEYFRAME
-            } else {
-                FrameFlags::NONE
-            },
-            payload: Bytes::from(vec![0; len]),
-        }
-    }
+    use crate::bounded::tests::video;
 
     #[test]
     fn holds_frames_since_the_newest_keyframe() {

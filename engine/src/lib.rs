@@ -13,6 +13,7 @@
 
 mod app_limits;
 mod auth;
+mod bounded;
 mod configs;
 mod frame;
 mod gop;

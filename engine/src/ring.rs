@@ -3,6 +3,7 @@
 use std::collections::VecDeque;
 
 use crate::MediaFrame;
+use crate::bounded::BoundedFrames;
 
 /// The absolute position of a frame in one stream copy, counted from zero
 /// and never reused. A mirror continues the origin's numbering, so a frame
@@ -17,12 +18,8 @@ pub type Seq = u64;
 /// can be empty when a single frame is larger than the byte bound.
 #[derive(Clone, Debug)]
 pub struct Ring {
-    max_frames: usize,
-    max_bytes: usize,
-    /// Seq of `frames[0]`, or of the next push when empty.
-    base: Seq,
-    frames: VecDeque<MediaFrame>,
-    bytes: usize,
+    /// The frames; their first seq is the base.
+    frames: BoundedFrames,
     /// Seqs of the GOP-starting keyframes in `frames`, oldest first.
     keyframes: VecDeque<Seq>,
 }
@@ -31,53 +28,44 @@ impl Ring {
     /// An empty ring whose first push gets `first_seq`.
     pub fn new(max_frames: usize, max_bytes: usize, first_seq: Seq) -> Ring {
         Ring {
-            max_frames,
-            max_bytes,
-            base: first_seq,
-            frames: VecDeque::new(),
-            bytes: 0,
+            frames: BoundedFrames::new(max_frames, max_bytes, first_seq),
             keyframes: VecDeque::new(),
         }
     }
 
     /// Appends a frame, drops what no longer fits, and returns its seq.
     pub fn push(&mut self, frame: MediaFrame) -> Seq {
-        let seq = self.end();
+        let seq = self.frames.end();
         if frame.starts_gop() {
             self.keyframes.push_back(seq);
         }
-        self.bytes += frame.len();
         self.frames.push_back(frame);
-        while self.frames.len() > self.max_frames || self.bytes > self.max_bytes {
+        while self.frames.over_bounds() {
             self.drop_oldest();
         }
         seq
     }
 
     fn drop_oldest(&mut self) {
-        if let Some(old) = self.frames.pop_front() {
-            self.bytes -= old.len();
-            if self.keyframes.front() == Some(&self.base) {
-                self.keyframes.pop_front();
-            }
-            self.base += 1;
+        let dropped = self.frames.pop_front();
+        if dropped.is_some() && self.keyframes.front() == dropped.as_ref() {
+            self.keyframes.pop_front();
         }
     }
 
     /// The frame pushed as `seq`, if the ring still holds it.
     pub fn get(&self, seq: Seq) -> Option<&MediaFrame> {
-        let index = usize::try_from(seq.checked_sub(self.base)?).ok()?;
-        self.frames.get(index)
+        self.frames.get(seq)
     }
 
     /// The oldest seq held (equal to [`Ring::end`] when empty).
     pub fn base(&self) -> Seq {
-        self.base
+        self.frames.first()
     }
 
     /// The seq the next push gets.
     pub fn end(&self) -> Seq {
-        self.base + self.frames.len() as Seq
+        self.frames.end()
     }
 
     /// The seq of the newest GOP-starting keyframe held, in O(1).
@@ -97,30 +85,15 @@ impl Ring {
 
     /// Payload bytes held.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.frames.bytes()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use bytes::Bytes;
-
     use super::*;
-    use crate::{Codec, FrameFlags, Timestamp};
-
-    fn video(key: bool, len: usize) -> MediaFrame {
-        MediaFrame {
-            codec: Codec::H264,
-            dts: Timestamp::ZERO,
-            pts: Timestamp::ZERO,
-            flags: if key {
-                FrameFlags::KEYFRAME
-            } else {
-                FrameFlags::NONE
-            },
-            payload: Bytes::from(vec![0; len]),
-        }
-    }
+    use crate::FrameFlags;
+    use crate::bounded::tests::video;
 
     #[test]
     fn addresses_frames_by_seq() {

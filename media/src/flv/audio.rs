@@ -8,8 +8,7 @@
 use arcly_engine::{Codec, FrameFlags, MediaFrame};
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::ex_header::{self, Track};
-use super::{FlvError, FourCc, frame_times};
+use super::{FlvError, FourCc, ex_header, frame_times};
 use crate::byte_reader::ByteReader;
 
 /// Legacy sound formats.
@@ -95,25 +94,11 @@ pub fn decode_audio(dts_ms: i64, body: Bytes) -> Result<Option<MediaFrame>, FlvE
 type Enhanced = (Codec, bool, u32, Bytes);
 
 fn decode_enhanced(first: u8, r: &mut ByteReader<'_>) -> Result<Option<Enhanced>, FlvError> {
-    let (mut packet_type, nanos) = ex_header::read_mod_ex(r, first & 0x0f)?;
-    let track = if packet_type == MULTITRACK {
-        let byte = r.u8("multitrack type")?;
-        packet_type = byte & 0x0f;
-        if packet_type == MULTITRACK {
-            return Err(FlvError::NestedMultitrack);
-        }
-        match ex_header::default_track(r, byte >> 4)? {
-            Some(track) => track,
-            None => return Ok(None),
-        }
-    } else {
-        let fourcc = FourCc(r.four("audio fourcc")?);
-        let offset = r.position();
-        Track {
-            fourcc,
-            body: r.rest(),
-            offset,
-        }
+    let (packet_type, nanos) = ex_header::read_mod_ex(r, first & 0x0f)?;
+    let Some((packet_type, track)) =
+        ex_header::read_track(r, packet_type, MULTITRACK, "audio fourcc")?
+    else {
+        return Ok(None);
     };
     let config = match packet_type {
         SEQUENCE_END | MULTICHANNEL_CONFIG => return Ok(None),

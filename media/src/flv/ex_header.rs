@@ -60,14 +60,46 @@ pub(crate) struct Track {
     pub(crate) offset: usize,
 }
 
+/// Reads what follows the ModEx chain, given the `packet_type` it ended on:
+/// a FourCC and a body, or, when `packet_type` is the kind's `multitrack`
+/// value, a multitrack packet.
+///
+/// Returns the packet type that applies to the track (for a multitrack
+/// packet, the one in its header) and the track, or `None` for a multitrack
+/// packet without track 0. `fourcc` names the FourCC in errors ("audio
+/// fourcc", "video fourcc").
+pub(crate) fn read_track(
+    r: &mut ByteReader<'_>,
+    packet_type: u8,
+    multitrack: u8,
+    fourcc: &'static str,
+) -> Result<Option<(u8, Track)>, FlvError> {
+    if packet_type != multitrack {
+        let fourcc = FourCc(r.four(fourcc)?);
+        let offset = r.position();
+        let body = r.rest();
+        return Ok(Some((
+            packet_type,
+            Track {
+                fourcc,
+                body,
+                offset,
+            },
+        )));
+    }
+    let byte = r.u8("multitrack type")?;
+    let packet_type = byte & 0x0f;
+    if packet_type == multitrack {
+        return Err(FlvError::NestedMultitrack);
+    }
+    Ok(default_track(r, byte >> 4)?.map(|track| (packet_type, track)))
+}
+
 /// Reads a multitrack packet (after the byte holding the multitrack type and
 /// the tracks' packet type) and returns the default track, or `None` if the
 /// packet has no track 0. Other tracks are skipped: the engine keeps one
 /// track per kind.
-pub(crate) fn default_track(
-    r: &mut ByteReader<'_>,
-    multitrack_type: u8,
-) -> Result<Option<Track>, FlvError> {
+fn default_track(r: &mut ByteReader<'_>, multitrack_type: u8) -> Result<Option<Track>, FlvError> {
     if !matches!(
         multitrack_type,
         ONE_TRACK | MANY_TRACKS | MANY_TRACKS_MANY_CODECS
@@ -142,6 +174,42 @@ mod tests {
             read_mod_ex(&mut r, MOD_EX),
             Err(FlvError::Truncated { .. })
         ));
+    }
+
+    #[test]
+    fn reads_a_single_track_or_a_multitrack_header() {
+        // Not multitrack: FourCC, then the body from offset 4.
+        let body = Bytes::from_static(b"hvc1pic");
+        let mut r = ByteReader::new(&body);
+        let (packet_type, track) = read_track(&mut r, 1, 6, "video fourcc").unwrap().unwrap();
+        assert_eq!(
+            (packet_type, track.fourcc, track.offset),
+            (1, FourCc::HVC1, 4)
+        );
+        assert_eq!(track.body, "pic");
+
+        // Multitrack (5 for audio): one track, id 0, packet type 1.
+        let body = Bytes::from_static(b"\x01Opus\x00frame");
+        let mut r = ByteReader::new(&body);
+        let (packet_type, track) = read_track(&mut r, 5, 5, "audio fourcc").unwrap().unwrap();
+        assert_eq!((packet_type, track.fourcc), (1, FourCc::OPUS));
+        assert_eq!(track.body, "frame");
+
+        let body = Bytes::from_static(b"\x05Opus\x00frame");
+        let mut r = ByteReader::new(&body);
+        assert_eq!(
+            read_track(&mut r, 5, 5, "audio fourcc").err(),
+            Some(FlvError::NestedMultitrack)
+        );
+        let body = Bytes::from_static(b"Op");
+        let mut r = ByteReader::new(&body);
+        assert_eq!(
+            read_track(&mut r, 1, 5, "audio fourcc").err(),
+            Some(FlvError::Truncated {
+                what: "audio fourcc",
+                offset: 0
+            })
+        );
     }
 
     #[test]

@@ -9,8 +9,7 @@
 use arcly_engine::{Codec, FrameFlags, MediaFrame};
 use bytes::{BufMut, Bytes, BytesMut};
 
-use super::ex_header::{self, Track};
-use super::{FlvError, FourCc, frame_times};
+use super::{FlvError, FourCc, ex_header, frame_times};
 use crate::byte_reader::ByteReader;
 
 /// The `IsExHeader` bit of the first byte.
@@ -117,7 +116,7 @@ fn decode_enhanced(
     r: &mut ByteReader<'_>,
 ) -> Result<Option<MediaFrame>, FlvError> {
     let frame_type = (first >> 4) & 0x07;
-    let (mut packet_type, nanos) = ex_header::read_mod_ex(r, first & 0x0f)?;
+    let (packet_type, nanos) = ex_header::read_mod_ex(r, first & 0x0f)?;
     if packet_type == METADATA {
         // The frame type is to be ignored for metadata.
         return Ok(None);
@@ -127,24 +126,10 @@ fn decode_enhanced(
         return Ok(None);
     }
     let flags = frame_flags(frame_type)?;
-    let track = if packet_type == MULTITRACK {
-        let byte = r.u8("multitrack type")?;
-        packet_type = byte & 0x0f;
-        if packet_type == MULTITRACK {
-            return Err(FlvError::NestedMultitrack);
-        }
-        match ex_header::default_track(r, byte >> 4)? {
-            Some(track) => track,
-            None => return Ok(None),
-        }
-    } else {
-        let fourcc = FourCc(r.four("video fourcc")?);
-        let offset = r.position();
-        Track {
-            fourcc,
-            body: r.rest(),
-            offset,
-        }
+    let Some((packet_type, track)) =
+        ex_header::read_track(r, packet_type, MULTITRACK, "video fourcc")?
+    else {
+        return Ok(None);
     };
     match packet_type {
         SEQUENCE_END | MPEG2TS_SEQUENCE_START | METADATA => return Ok(None),
