@@ -8,7 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use arcly_engine::{StreamLimits, TokenAuthenticator};
+use arcly_engine::{StreamLimits, Timestamp, TokenAuthenticator};
+use arcly_media::hls::HlsSettings;
 use arcly_protocols::rtmp::RtmpLimits;
 use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
 use arcly_shard::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, WriteBatching};
@@ -77,6 +78,8 @@ pub(crate) struct Settings {
     pub(crate) auth: TokenAuthenticator,
     /// Media merged per player write, per app.
     pub(crate) write_batch: WriteBatching,
+    /// How streams are cut for HLS and LL-HLS.
+    pub(crate) hls: HlsSettings,
 }
 
 /// The TOML file, as written: every key optional.
@@ -92,7 +95,44 @@ struct FileConfig {
     #[serde(default)]
     rtmp: FileRtmp,
     #[serde(default)]
+    hls: FileHls,
+    #[serde(default)]
     apps: BTreeMap<String, FileApp>,
+}
+
+/// `[hls]`: segment and part durations, window, LL-HLS options.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileHls {
+    target_duration_ms: Option<u64>,
+    part_ms: Option<u64>,
+    window: Option<usize>,
+    delta_updates: Option<bool>,
+    program_date_time: Option<bool>,
+}
+
+impl FileHls {
+    fn apply(&self) -> Result<HlsSettings, ConfigError> {
+        let mut hls = HlsSettings::default();
+        let ms = |v: u64| Timestamp(v.min(i64::MAX as u64 / 1000) as i64 * 1000);
+        if let Some(v) = self.target_duration_ms {
+            hls.target_duration = ms(v);
+        }
+        if let Some(v) = self.part_ms {
+            hls.part_target = ms(v);
+        }
+        if let Some(v) = self.window {
+            hls.window = v;
+        }
+        if let Some(v) = self.delta_updates {
+            hls.delta_updates = v;
+        }
+        if let Some(v) = self.program_date_time {
+            hls.program_date_time = v;
+        }
+        hls.validate().map_err(|e| invalid("hls", e.to_string()))?;
+        Ok(hls)
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -363,6 +403,7 @@ impl Settings {
             rtmp_max_connections_per_shard,
             auth,
             write_batch,
+            hls: file.hls.apply()?,
         })
     }
 }

@@ -4,7 +4,9 @@
 //! [`flv`] maps FLV tags (legacy and Enhanced RTMP) to frames for RTMP and
 //! HTTP-FLV, and [`codec`] reads the decoder configuration records and
 //! parameter sets that carry a stream's resolution, profile and codec string.
-//! Later modules add MPEG-TS, fMP4/CMAF and the HLS segmenter.
+//! [`ts`] writes MPEG-TS and [`fmp4`] fragmented MP4 (CMAF) for HLS
+//! segments, and [`hls`] cuts a stream into segments and LL-HLS parts, keeps
+//! a sliding window of them and writes the playlists.
 //!
 //! Everything here is a pure function of its input: the crate never does I/O,
 //! never reads the clock (timestamps come in with the data) and never touches
@@ -20,4 +22,5 @@ mod byte_reader;
 pub mod codec;
 pub mod flv;
 pub mod fmp4;
+pub mod hls;
 pub mod ts;

@@ -47,6 +47,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             settings.http_listen,
             HttpConfig {
                 write_batch: settings.write_batch.clone(),
+                hls: settings.hls.clone(),
             },
         )
         .map_err(|e| Failure::runtime(format!("http_listen {}: {e}", settings.http_listen)))?;
@@ -58,7 +59,9 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     );
     println!("placement: {placement}");
     println!("rtmp: listening on {rtmp}");
-    println!("http: listening on {http} (status API: /healthz, /api/v1/shards)");
+    println!(
+        "http: listening on {http} (HTTP-FLV /APP/STREAM.flv, HLS /APP/STREAM/index.m3u8 and ll.m3u8, status API /healthz, /api/v1/shards)"
+    );
     runtime.join().map_err(Failure::runtime)?;
     println!("arcly: stopped");
     Ok(())

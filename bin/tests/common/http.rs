@@ -1,4 +1,5 @@
-//! Just enough HTTP/1.1 client to read the server's JSON API.
+//! Just enough HTTP/1.1 client to read the server's JSON API, playlists
+//! and segments.
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -6,6 +7,12 @@ use std::time::Duration;
 
 /// A minimal HTTP/1.1 GET over std's `TcpStream`: status and body.
 pub(crate) fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)> {
+    let (status, body) = http_get_bytes(addr, path)?;
+    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+}
+
+/// [`http_get`] for binary bodies (segments).
+pub(crate) fn http_get_bytes(addr: SocketAddr, path: &str) -> io::Result<(u16, Vec<u8>)> {
     let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(2))?;
     s.set_read_timeout(Some(Duration::from_secs(5)))?;
     write!(
@@ -57,7 +64,7 @@ pub(crate) fn http_get(addr: SocketAddr, path: &str) -> io::Result<(u16, String)
             body = dechunk(&body);
         }
     }
-    Ok((status, String::from_utf8_lossy(&body).into_owned()))
+    Ok((status, body))
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {

@@ -15,6 +15,7 @@ mod amf;
 pub(crate) mod browser;
 mod ffmpeg;
 mod handshake;
+mod hls;
 mod http;
 mod isolation;
 mod media;
@@ -31,7 +32,8 @@ pub(crate) use self::{
     amf::Amf,
     ffmpeg::{Player, ffmpeg_publish},
     handshake::{HANDSHAKE_SIZE, c0c1, plain_handshake, tcp_connect},
-    http::http_get,
+    hls::{MediaPlaylist, get_file, get_playlist, wait_segments},
+    http::{http_get, http_get_bytes},
     isolation::{Healthy, assert_bad_connection_isolated, assert_still_accepting, wait_closed},
     media::{Clip, Packet, video_packets},
     process::{Background, Finished, run, tail},

@@ -92,8 +92,11 @@ impl ResponseHead {
 
     /// Keeps or closes the connection as `request` asked: close if it did
     /// not ask to stay open, `Connection: keep-alive` for an HTTP/1.0 client
-    /// that did.
+    /// that did. A head already set to [`close`](Self::close) stays so.
     pub fn persist_for(mut self, request: &RequestHead) -> ResponseHead {
+        if self.persistence == Persistence::Close {
+            return self;
+        }
         self.persistence = match (request.keep_alive(), request.version) {
             (false, _) => Persistence::Close,
             (true, Version::Http10) => Persistence::KeepAlive,
