@@ -1,11 +1,14 @@
 //! HLS from a live RTMP publish, on 2 shards: ffmpeg decodes `index.m3u8`
 //! (MPEG-TS) and `ll.m3u8` (fMP4, LL-HLS) with no errors, every listed
 //! segment holds as much media as its `EXTINF` says (within one frame), the
-//! master playlist names the codecs and size, and an unknown stream is 404.
+//! master playlist names the codecs and size, a `Range` of a segment gets
+//! `206` with those bytes, and an unknown stream is 404.
 
 mod common;
 
 use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::process::Command;
 use std::time::Duration;
 
@@ -73,6 +76,26 @@ fn ffmpeg_decodes_both_playlists_and_segments_match_their_durations() {
         inf.contains(&format!("RESOLUTION={}x{}", clip.width, clip.height)),
         "{inf}"
     );
+
+    // A byte range of a segment: 206 with exactly those bytes.
+    let newest = &ts.segments()[0].uri;
+    let whole = get_file(&server, STREAM, newest);
+    let mut conn = TcpStream::connect(server.http).unwrap();
+    write!(
+        conn,
+        "GET /{STREAM}/{newest} HTTP/1.1\r\nHost: x\r\nRange: bytes=188-375\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = Vec::new();
+    conn.read_to_end(&mut answer).unwrap();
+    let split = answer.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let head = String::from_utf8_lossy(&answer[..split]).to_lowercase();
+    assert!(head.starts_with("http/1.1 206"), "{head}");
+    assert!(
+        head.contains(&format!("content-range: bytes 188-375/{}", whole.len())),
+        "{head}"
+    );
+    assert_eq!(&answer[split..], &whole[188..376]);
 
     let (status, _) = get_playlist(&server, "live/nobody", "ll.m3u8");
     assert_eq!(status, 404);
