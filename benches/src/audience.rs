@@ -8,7 +8,7 @@ use arcly_shard::Runtime;
 use crate::harness::HarnessArgs;
 use crate::player::{Counts, PlayerPlan};
 use crate::swarm::Swarm;
-use crate::tally::Tally;
+use crate::tally::Tallies;
 use crate::worker::WorkerSet;
 
 /// Players of a run.
@@ -20,21 +20,20 @@ pub(crate) enum Audience {
 }
 
 impl Audience {
-    /// Starts `players` players: here if they fit `per_process`, else in
+    /// Starts the plan's players: here if they fit `per_process`, else in
     /// workers.
     pub(crate) fn start(
         runtime: &Runtime,
         harness: &HarnessArgs,
         plan: PlayerPlan,
-        players: usize,
         per_process: usize,
         ramp_per_sec: f64,
     ) -> anyhow::Result<Audience> {
-        if players <= per_process {
-            let swarm = Swarm::start(runtime, plan, players, ramp_per_sec, Instant::now());
+        if plan.mix.total() <= per_process {
+            let swarm = Swarm::start(runtime, plan, ramp_per_sec, Instant::now());
             Ok(Audience::Local(swarm))
         } else {
-            let workers = WorkerSet::spawn(&plan, players, per_process, ramp_per_sec, harness)?;
+            let workers = WorkerSet::spawn(&plan, per_process, ramp_per_sec, harness)?;
             Ok(Audience::Workers(workers))
         }
     }
@@ -78,7 +77,7 @@ impl Audience {
     }
 
     /// Ends every player and returns what they measured.
-    pub(crate) fn finish(self) -> anyhow::Result<Tally> {
+    pub(crate) fn finish(self) -> anyhow::Result<Tallies> {
         match self {
             Audience::Local(swarm) => swarm.finish(),
             Audience::Workers(workers) => workers.finish(),

@@ -9,7 +9,7 @@ use serde::Serialize;
 
 use crate::fanout::{self, LoadArgs};
 use crate::harness::HarnessArgs;
-use crate::peer::Server;
+use crate::peer::{ArclyLaunch, Server};
 use crate::report::{Report, write_json};
 use crate::run::{Variant, measure};
 use crate::source::SourceArgs;
@@ -122,15 +122,16 @@ fn run_one(args: &Args, peer: Peer) -> anyhow::Result<Report> {
     let (server, port) = match peer {
         Peer::Arcly => {
             let dir = std::env::temp_dir().join(format!("arcly-bench-arcly-{}", args.arcly_port));
-            let server = Server::arcly(
-                &args.arcly_bin,
-                args.cpu_server,
-                loopback(args.arcly_port),
-                loopback(args.arcly_port + 1),
-                args.write_batch_ms,
-                args.load.players_or(DEFAULT_PLAYERS) + 100,
-                &dir,
-            )?;
+            let server = Server::arcly(&ArclyLaunch {
+                bin: &args.arcly_bin,
+                shards: 1,
+                cpus: args.cpu_server.to_string(),
+                rtmp: loopback(args.arcly_port),
+                http: loopback(args.arcly_port + 1),
+                write_batch_ms: args.write_batch_ms,
+                connections: args.load.players_or(DEFAULT_PLAYERS) + 100,
+                dir: &dir,
+            })?;
             (server, args.arcly_port)
         }
         Peer::NginxRtmp => (
@@ -138,8 +139,17 @@ fn run_one(args: &Args, peer: Peer) -> anyhow::Result<Report> {
             args.nginx_port,
         ),
     };
+    // arcly reports its shards through its status API; nginx-rtmp's stay
+    // unknown.
+    let server_http = match peer {
+        Peer::Arcly => Some(format!("http://127.0.0.1:{}", args.arcly_port + 1).parse()?),
+        Peer::NginxRtmp => None,
+    };
     let fanout = fanout::Args {
         target: format!("rtmp://127.0.0.1:{port}/live/bench").parse()?,
+        http: None,
+        http_players: 0,
+        server_http,
         load: args.load.clone(),
         source: args.source.clone(),
         harness: HarnessArgs {

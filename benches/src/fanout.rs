@@ -8,7 +8,7 @@ use crate::harness::HarnessArgs;
 use crate::report::write_json;
 use crate::run::{Variant, measure};
 use crate::source::SourceArgs;
-use crate::target::Target;
+use crate::target::{HttpUrl, Target};
 
 /// Flags of `arcly-bench fanout`.
 #[derive(Clone, Debug, clap::Args)]
@@ -16,6 +16,14 @@ pub(crate) struct Args {
     /// The stream, `rtmp://HOST[:PORT]/APP/STREAM`; the harness publishes it.
     #[arg(long)]
     pub(crate) target: Target,
+    /// The same stream as HTTP-FLV, `http://HOST[:PORT]/APP/STREAM.flv`,
+    /// for --http-players.
+    #[arg(long, value_name = "URL")]
+    pub(crate) http: Option<HttpUrl>,
+    /// HTTP-FLV players of --http, alongside the --players RTMP players
+    /// (--players 0 for HTTP-FLV players only); reported apart.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub(crate) http_players: usize,
     #[command(flatten)]
     pub(crate) load: LoadArgs,
     #[command(flatten)]
@@ -29,6 +37,11 @@ pub(crate) struct Args {
     /// The server's CPUs, to report how busy they were (softirqs included).
     #[arg(long, value_name = "LIST")]
     pub(crate) server_cpus: Option<String>,
+    /// The server's HTTP root, `http://HOST[:PORT]`: arcly's status API
+    /// (`/api/v1/shards`) gives its shard count and each shard's streams,
+    /// viewers and frames out; other servers' are reported unknown.
+    #[arg(long, value_name = "URL")]
+    pub(crate) server_http: Option<HttpUrl>,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
@@ -37,7 +50,7 @@ pub(crate) struct Args {
 /// How many players, how fast, for how long.
 #[derive(Clone, Debug, clap::Args)]
 pub(crate) struct LoadArgs {
-    /// Players in all, spread evenly over the streams [default: 1000;
+    /// RTMP players, spread evenly over the streams [default: 1000;
     /// ingest: 0].
     #[arg(long)]
     pub(crate) players: Option<usize>,

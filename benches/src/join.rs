@@ -7,13 +7,14 @@ use std::time::{Duration, Instant};
 
 use crate::audience::Audience;
 use crate::harness::{Harness, HarnessArgs};
-use crate::player::PlayerPlan;
+use crate::player::{Mix, PlayerPlan, Protocol};
 use crate::publisher::Publisher;
-use crate::report::{Outcome, Report, utc_now, write_json};
+use crate::report::{Dist, Outcome, ProtocolOutcome, Report, utc_now, write_json};
 use crate::run::describe_source;
 use crate::sampler::Sampler;
 use crate::source::SourceArgs;
-use crate::target::Target;
+use crate::status_api::{ServerShards, read_shards};
+use crate::target::{HttpUrl, Target};
 
 /// After its first keyframe a joiner reads at most this often, so that the
 /// harness spends its time on the joins it measures and not on receiving
@@ -46,6 +47,9 @@ pub(crate) struct Args {
     /// The server's process ids, for its CPU per join.
     #[arg(long, value_delimiter = ',', value_name = "PID")]
     server_pid: Vec<u32>,
+    /// The server's HTTP root, for its shards (see `fanout`).
+    #[arg(long, value_name = "URL")]
+    server_http: Option<HttpUrl>,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -69,11 +73,14 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         harness_cpus: harness.cpus(),
         ..Sampler::default()
     };
+    let shards_start = read_shards(args.server_http.as_ref());
     let start = sampler.sample()?;
     publisher.set_measuring(true);
     let shape = args.source.shape();
     let plan = PlayerPlan {
         target: args.target.clone(),
+        http: None,
+        mix: Mix::rtmp(args.joins),
         local_ip: None,
         stamped,
         video_interval_us: shape.video_interval().as_micros() as u64,
@@ -91,7 +98,6 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         &harness.runtime,
         &args.harness,
         plan,
-        args.joins,
         args.players_per_process,
         args.rate,
     )?;
@@ -109,8 +115,10 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         }
     }
     let end = sampler.sample()?;
+    let shards_end = read_shards(args.server_http.as_ref());
     let processes = audience.processes();
-    let tally = audience.finish()?;
+    let tallies = audience.finish()?;
+    let tally = tallies.of(Protocol::Rtmp);
     let published = publisher.finish()?;
     harness.runtime.shutdown();
     harness.runtime.join()?;
@@ -132,7 +140,16 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
             JOINED_READ_EVERY.as_millis()
         ),
         invalid: Report::judge(&cost, published.error.as_deref()),
-        outcome: Outcome::of(&tally, cost.secs),
+        outcome: Outcome::of(tally, cost.secs),
+        protocols: vec![ProtocolOutcome {
+            protocol: Protocol::Rtmp.name(),
+            url: args.target.to_string(),
+            players: args.joins,
+            outcome: Outcome::of(tally, cost.secs),
+        }],
+        harness_lag_ms: Dist::of(&tallies.lag_us, 1000.0),
+        server_cpus: None,
+        server_shards: ServerShards::over(args.server_http.as_ref(), &shards_start, &shards_end),
         server_cost: None,
         published_tags: published.tags,
         publish_late_p99_ms: published.late_us.value_at_quantile(0.99) as f64 / 1000.0,

@@ -1,13 +1,15 @@
 //! `arcly-bench`: measures arcly (or any RTMP server) from the outside.
 //!
-//! Load scenarios speak RTMP as a client over the harness's own pinned
-//! executors (the arcly runtime, so the generator is thread-per-core like
-//! the server): `fanout` (one publisher, N players), `join` (players joining
-//! at a rate), `compare` (the same fan-out against arcly and nginx-rtmp,
-//! alternating), `ingest` (many publishers) and `soak` (slow players and
-//! churn over a long window). The synthetic source stamps every frame with
-//! its send time and a sequence number, so players measure delivery
-//! latency and gaps; the server's CPU and memory come from `/proc`.
+//! Load scenarios publish over RTMP and play over RTMP or HTTP-FLV, as
+//! clients on the harness's own pinned executors (the arcly runtime, so the
+//! generator is thread-per-core like the server): `fanout` (one publisher,
+//! N players), `join` (players joining at a rate), `compare` (the same
+//! fan-out against arcly and nginx-rtmp, alternating), `shards` (arcly with
+//! one shard and with two), `ingest` (many publishers) and `soak` (slow
+//! players and churn over a long window). The synthetic source stamps every
+//! frame with its send time and a sequence number, so players measure
+//! delivery latency and gaps; the server's CPU and memory come from
+//! `/proc`, and arcly's shards from its status API.
 //!
 //! `mailbox` and `local-fanout` measure two in-process costs every frame
 //! pays inside the server: the cross-core mailbox and the local fan-out.
@@ -19,6 +21,7 @@ mod clock;
 mod compare;
 mod fanout;
 mod harness;
+mod http_flv;
 mod ingest;
 mod join;
 mod local_fanout;
@@ -30,11 +33,14 @@ mod publisher;
 mod report;
 mod run;
 mod sampler;
+mod shards;
 mod soak;
 mod source;
+mod status_api;
 mod swarm;
 mod tally;
 mod target;
+mod watch;
 mod worker;
 
 use clap::{Parser, Subcommand};
@@ -49,8 +55,9 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// One publisher and N RTMP players: join time, delivery latency, gaps,
-    /// and (with --server-pid) the server's CPU and RSS per viewer.
+    /// One publisher and N RTMP players (and M HTTP-FLV players with
+    /// --http): join time, delivery latency, gaps, (with --server-pid) the
+    /// server's CPU and RSS per viewer, and (with --server-http) its shards.
     Fanout(fanout::Args),
     /// Players joining a live stream at a rate: connect → first keyframe
     /// and → complete first GOP; every join must be served.
@@ -58,6 +65,9 @@ enum Command {
     /// The same fan-out against arcly and nginx-rtmp, alternating, with
     /// the ratios.
     Compare(compare::Args),
+    /// The same fan-out against arcly with one shard and with two: CPU per
+    /// viewer-second of each, and their ratio (needs 3 CPUs).
+    Shards(shards::Args),
     /// M publishers at once, with players spread over their streams: how
     /// much a server core ingests.
     Ingest(ingest::Args),
@@ -78,6 +88,7 @@ fn main() -> anyhow::Result<()> {
         Command::Fanout(args) => fanout::run(&args),
         Command::Join(args) => join::run(&args),
         Command::Compare(args) => compare::run(&args),
+        Command::Shards(args) => shards::run(&args),
         Command::Ingest(args) => ingest::run(&args),
         Command::Soak(args) => soak::run(&args),
         Command::Mailbox(args) => mailbox::run(&args),

@@ -13,6 +13,25 @@ use anyhow::Context;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How to start `arcly serve` for a run.
+#[derive(Clone, Debug)]
+pub(crate) struct ArclyLaunch<'a> {
+    /// The `arcly` binary.
+    pub(crate) bin: &'a Path,
+    /// `--shards`, one per CPU of `cpus`.
+    pub(crate) shards: usize,
+    /// `--cpus`, e.g. `0` or `0,1`.
+    pub(crate) cpus: String,
+    pub(crate) rtmp: SocketAddr,
+    pub(crate) http: SocketAddr,
+    /// `[streams] write_batch_ms`.
+    pub(crate) write_batch_ms: u64,
+    /// Room for this many RTMP connections per shard.
+    pub(crate) connections: usize,
+    /// Where its config and log go.
+    pub(crate) dir: &'a Path,
+}
+
 /// A server started for a run.
 pub(crate) struct Server {
     /// The processes to measure (the arcly process, the nginx worker).
@@ -28,18 +47,19 @@ enum Stop {
 }
 
 impl Server {
-    /// Starts `arcly serve` with one shard pinned to `cpu`, RTMP on
-    /// `rtmp`, HTTP on `http`, write batching `write_batch_ms`, and room
-    /// for `connections`; its log goes to a file in `dir`.
-    pub(crate) fn arcly(
-        bin: &Path,
-        cpu: usize,
-        rtmp: SocketAddr,
-        http: SocketAddr,
-        write_batch_ms: u64,
-        connections: usize,
-        dir: &Path,
-    ) -> anyhow::Result<Server> {
+    /// Starts `arcly serve` as `launch` says; its log goes to a file in
+    /// its folder.
+    pub(crate) fn arcly(launch: &ArclyLaunch<'_>) -> anyhow::Result<Server> {
+        let ArclyLaunch {
+            bin,
+            shards,
+            ref cpus,
+            rtmp,
+            http,
+            write_batch_ms,
+            connections,
+            dir,
+        } = *launch;
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
         let config = dir.join("arcly.toml");
         std::fs::write(
@@ -54,7 +74,7 @@ impl Server {
         let out = File::create(&log).with_context(|| format!("create {}", log.display()))?;
         let child = Command::new(bin)
             .arg("serve")
-            .args(["--shards", "1", "--cpus", &cpu.to_string()])
+            .args(["--shards", &shards.to_string(), "--cpus", cpus])
             .args(["--rtmp-listen", &rtmp.to_string()])
             .args(["--http-listen", &http.to_string()])
             .arg("--config")

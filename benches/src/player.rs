@@ -1,33 +1,143 @@
-//! One player: connects, plays the target, and measures what arrives —
-//! join time, delivery latency, gaps, frames and bytes. It parses only what
-//! it measures: the RTMP session hands over whole frames, and of a frame
-//! only the stamp at its start is read.
+//! One player: connects, plays the stream over RTMP or HTTP-FLV, and
+//! measures what arrives — join time, delivery latency, gaps, frames and
+//! bytes. The protocols differ only in how bytes become frames (a
+//! [`PlaySession`]); pacing, roles, join timeouts and every measurement
+//! ([`Watch`]) are one code path. Each parses only what it measures: the
+//! RTMP session hands over whole frames, HTTP-FLV the head of each tag, and
+//! of a frame only the stamp at its start is read.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use arcly_engine::{MediaFrame, TrackKind};
 use arcly_protocols::rtmp::{ClientEvent, ClientRole};
 use arcly_shard::ShardCtx;
 use futures_lite::future;
 
 use crate::client::{RtmpClient, describe};
 use crate::clock::wall_us;
-use crate::source::stamp_of;
+use crate::http_flv::HttpFlvClient;
 use crate::tally::Tally;
-use crate::target::Target;
+use crate::target::{HttpUrl, Target};
+use crate::watch::{ReceivedFrame, Watch};
+
+/// The protocols a player speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum Protocol {
+    Rtmp,
+    HttpFlv,
+}
+
+impl Protocol {
+    /// Every protocol, in report order.
+    pub(crate) const ALL: [Protocol; 2] = [Protocol::Rtmp, Protocol::HttpFlv];
+
+    /// Its name in reports.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Protocol::Rtmp => "rtmp",
+            Protocol::HttpFlv => "http-flv",
+        }
+    }
+
+    /// Its place in [`Protocol::ALL`].
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// How many players speak each protocol.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Mix {
+    pub(crate) rtmp: usize,
+    pub(crate) http_flv: usize,
+}
+
+/// Where a player sits in the audience: its protocol, and its index among
+/// that protocol's players (which picks its role and stream).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seat {
+    /// Its index among all players (in its process).
+    pub(crate) player: usize,
+    pub(crate) protocol: Protocol,
+    pub(crate) index: usize,
+}
+
+impl Mix {
+    /// Only RTMP players.
+    pub(crate) fn rtmp(players: usize) -> Mix {
+        Mix {
+            rtmp: players,
+            http_flv: 0,
+        }
+    }
+
+    /// Players in all.
+    pub(crate) fn total(self) -> usize {
+        self.rtmp + self.http_flv
+    }
+
+    /// Players of `protocol`.
+    pub(crate) fn of(self, protocol: Protocol) -> usize {
+        match protocol {
+            Protocol::Rtmp => self.rtmp,
+            Protocol::HttpFlv => self.http_flv,
+        }
+    }
+
+    /// The seat of player `player` of [`Mix::total`]: the protocols
+    /// interleave evenly, so each is spread over the ramp and the harness's
+    /// shards alike.
+    pub(crate) fn seat(self, player: usize) -> Seat {
+        let total = self.total().max(1) as u128;
+        let http = self.http_flv as u128;
+        // HTTP-FLV players among players 0..i: ⌊i·h/n⌋.
+        let before = |i: usize| (i as u128 * http / total) as usize;
+        let http_before = before(player);
+        if before(player + 1) > http_before {
+            Seat {
+                player,
+                protocol: Protocol::HttpFlv,
+                index: http_before,
+            }
+        } else {
+            Seat {
+                player,
+                protocol: Protocol::Rtmp,
+                index: player - http_before,
+            }
+        }
+    }
+
+    /// Shares of `parts` processes, as even as can be for each protocol.
+    pub(crate) fn split(self, parts: usize) -> Vec<Mix> {
+        let parts = parts.max(1);
+        let share = |n: usize, w: usize| n / parts + usize::from(w < n % parts);
+        (0..parts)
+            .map(|w| Mix {
+                rtmp: share(self.rtmp, w),
+                http_flv: share(self.http_flv, w),
+            })
+            .collect()
+    }
+}
 
 /// What every player of a swarm does.
 #[derive(Clone, Debug)]
 pub(crate) struct PlayerPlan {
-    /// The stream.
+    /// The stream, for RTMP players.
     pub(crate) target: Target,
+    /// The same stream as HTTP-FLV (`/APP/STREAM.flv`), for HTTP-FLV
+    /// players.
+    pub(crate) http: Option<HttpUrl>,
+    /// Players of each protocol.
+    pub(crate) mix: Mix,
     /// Source address of every connection; the kernel's choice if `None`.
     pub(crate) local_ip: Option<IpAddr>,
     /// Whether frames carry stamps; if not, latency comes from arrival
-    /// spacing (see [`Watch`]).
+    /// spacing (see [`crate::watch::Watch`]).
     pub(crate) stamped: bool,
     /// The expected interval between video and between audio frames, for
     /// the coordinated-omission correction, µs.
@@ -47,8 +157,9 @@ pub(crate) struct PlayerPlan {
     /// One player in this many is a probe: it always reads as soon as bytes
     /// arrive, and only probes record latency when `read_every` is set.
     pub(crate) probe_every: usize,
-    /// Streams the players spread over: player `i` plays stream
-    /// `target-(i % streams)` (see [`Target::numbered`]); with 1, `target`.
+    /// Streams the players spread over: the `i`-th player of a protocol
+    /// plays stream `target-(i % streams)` (see [`Target::numbered`]);
+    /// with 1, `target`.
     pub(crate) streams: usize,
     /// One player in this many (never a probe) is slow: after its first
     /// GOP it reads at `slow_bytes_per_sec`; 0 for none.
@@ -72,7 +183,8 @@ pub(crate) enum Role {
 }
 
 impl PlayerPlan {
-    /// The role of player `index` (in its process).
+    /// The role of the `index`-th player of a protocol (in its process):
+    /// each protocol has its share of probes and slow players.
     pub(crate) fn role(&self, index: usize) -> Role {
         if self.read_every.is_zero() || index.is_multiple_of(self.probe_every.max(1)) {
             Role::Probe
@@ -83,13 +195,23 @@ impl PlayerPlan {
         }
     }
 
-    /// The stream player `index` plays.
+    /// The RTMP stream the `index`-th RTMP player plays.
     pub(crate) fn target_for(&self, index: usize) -> Target {
         if self.streams > 1 {
             self.target.numbered(index % self.streams)
         } else {
             self.target.clone()
         }
+    }
+
+    /// The HTTP-FLV URL the `index`-th HTTP-FLV player plays.
+    pub(crate) fn http_for(&self, index: usize) -> Option<HttpUrl> {
+        let url = self.http.as_ref()?;
+        Some(if self.streams > 1 {
+            url.numbered(index % self.streams)
+        } else {
+            url.clone()
+        })
     }
 
     /// How long player `index` stays after joining, under churn.
@@ -201,256 +323,201 @@ impl PlayerRecord {
     }
 }
 
-/// Player `index` plays until the server lets go, its time is up (the join
-/// scenario, churn), or the task is cancelled; it reads as its
-/// [`Role`] says.
-pub(crate) async fn play(
-    ctx: ShardCtx,
-    plan: &PlayerPlan,
-    index: usize,
-    progress: &Progress,
-    tally: &RefCell<Tally>,
-    record: &PlayerRecord,
-) {
-    let role = record.role;
-    let target = plan.target_for(index);
-    let mut watch = Watch::new(plan, role == Role::Probe, Instant::now(), wall_us());
-    let joining = async {
-        let mut client =
-            RtmpClient::connect(&ctx, &target, ClientRole::Play, plan.local_ip).await?;
-        client.start().await?;
-        while !watch.joined() {
-            if let Some(end) = drain(&mut client, &mut watch, progress, tally, record) {
-                anyhow::bail!("{end}");
-            }
-            if watch.joined() {
-                break;
-            }
-            anyhow::ensure!(client.read().await? > 0, "the server closed the connection");
-            client.flush().await?;
-        }
-        Ok(client)
-    };
-    let timeout = async {
-        ctx.sleep(plan.join_timeout).await;
-        Err(anyhow::anyhow!(
-            "no keyframe within {}s",
-            plan.join_timeout.as_secs()
-        ))
-    };
-    let mut client = match future::or(joining, timeout).await {
-        Ok(client) => client,
-        Err(e) => {
-            record.state.set(PlayerState::Failed);
-            progress.failed.fetch_add(1, Ordering::Relaxed);
-            tally.borrow_mut().note(format!("join: {e:#}"));
-            return;
-        }
-    };
-    let joined = Instant::now();
-    let lifetime = plan.lifetime_of(index);
-    let mut last_read = (Instant::now(), 0);
-    let end = loop {
-        if let Some(end) = drain(&mut client, &mut watch, progress, tally, record) {
-            break end;
-        }
-        let time_up = lifetime.is_some_and(|l| joined.elapsed() >= l);
-        if time_up || plan.leave_after_gop && watch.gop_complete {
-            record.state.set(PlayerState::Left);
-            progress.left.fetch_add(1, Ordering::Relaxed);
-            client.close().await;
-            return;
-        }
-        // Joiners that leave after their GOP pace their reads from the
-        // first keyframe on; everyone else once the first GOP is in.
-        if watch.gop_complete || plan.leave_after_gop {
-            let pause = match role {
-                Role::Probe => Duration::ZERO,
-                Role::Bulk => plan.read_every,
-                Role::Slow => Duration::from_secs_f64(
-                    last_read.1 as f64 / plan.slow_bytes_per_sec.max(1) as f64,
-                ),
-            };
-            let wait = pause.saturating_sub(last_read.0.elapsed());
-            if !wait.is_zero() {
-                ctx.sleep(wait).await;
-            }
-        }
-        let started = Instant::now();
-        match client.read().await {
-            Ok(0) => break "the server closed the connection".to_owned(),
-            Ok(n) => last_read = (started, n),
-            Err(e) => break format!("{e:#}"),
-        }
-        if let Err(e) = client.flush().await {
-            break format!("{e:#}");
-        }
-    };
-    record.state.set(PlayerState::Dropped);
-    progress.dropped.fetch_add(1, Ordering::Relaxed);
-    tally.borrow_mut().note(format!("after join: {end}"));
+/// One player's task: what it plays and where it reports.
+pub(crate) struct Player<'a> {
+    pub(crate) ctx: ShardCtx,
+    pub(crate) plan: &'a PlayerPlan,
+    pub(crate) seat: Seat,
+    pub(crate) progress: &'a Progress,
+    /// The tally of the player's protocol.
+    pub(crate) tally: &'a RefCell<Tally>,
+    pub(crate) record: &'a PlayerRecord,
 }
 
-/// Takes the session's events after a read; `Some(reason)` if the session
-/// is over.
-fn drain(
-    client: &mut RtmpClient,
-    watch: &mut Watch,
-    progress: &Progress,
-    tally: &RefCell<Tally>,
-    record: &PlayerRecord,
-) -> Option<String> {
-    let now = Instant::now();
-    let wall = wall_us();
-    let measuring = progress.measuring.load(Ordering::Relaxed);
-    while let Some(event) = client.next_event() {
-        match event {
-            ClientEvent::Frame(frame) => {
-                let was_joined = watch.joined();
-                watch.on_frame(
-                    &frame,
-                    now,
-                    wall,
-                    measuring,
-                    &mut tally.borrow_mut(),
-                    record,
+/// A player's connection, whatever its protocol: [`Player::play`] reads,
+/// lets the session parse, and measures every frame it hands over.
+pub(crate) trait PlaySession {
+    /// Reads what the socket has (one large read); the bytes read, 0 when
+    /// the server closed. Dropping it mid-way loses no bytes.
+    async fn read(&mut self) -> anyhow::Result<usize>;
+
+    /// Sends what the protocol owes the server (RTMP acknowledgements).
+    async fn flush(&mut self) -> anyhow::Result<()>;
+
+    /// Hands every frame the bytes read so far completed to `on_frame`, in
+    /// order; `Some(reason)` if the session is over.
+    fn drain(&mut self, on_frame: &mut dyn FnMut(&ReceivedFrame<'_>)) -> Option<String>;
+
+    /// Leaves: stops playing and closes our side.
+    async fn close(self);
+}
+
+impl Player<'_> {
+    /// Plays until the server lets go, the player's time is up (the join
+    /// scenario, churn), or the task is cancelled; it reads as its
+    /// [`Role`] says.
+    pub(crate) async fn play(&self) {
+        let (ctx, plan, local_ip) = (&self.ctx, self.plan, self.plan.local_ip);
+        match self.seat.protocol {
+            Protocol::Rtmp => {
+                let target = plan.target_for(self.seat.index);
+                let connect = async {
+                    let mut client =
+                        RtmpClient::connect(ctx, &target, ClientRole::Play, local_ip).await?;
+                    client.start().await?;
+                    Ok(client)
+                };
+                self.follow(connect).await;
+            }
+            Protocol::HttpFlv => {
+                let url = plan.http_for(self.seat.index);
+                let connect = async {
+                    let url = url.ok_or_else(|| anyhow::anyhow!("no HTTP-FLV URL (--http)"))?;
+                    HttpFlvClient::open(ctx, &url, local_ip).await
+                };
+                self.follow(connect).await;
+            }
+        }
+    }
+
+    /// Connects with `connect` and reads until the first keyframe, within
+    /// the join timeout; then keeps reading at the pace of its role.
+    async fn follow<S: PlaySession>(&self, connect: impl Future<Output = anyhow::Result<S>>) {
+        let (ctx, plan, record, progress) = (&self.ctx, self.plan, self.record, self.progress);
+        let role = record.role;
+        let mut watch = Watch::new(plan, role == Role::Probe, Instant::now(), wall_us());
+        let joining = async {
+            let mut session = connect.await?;
+            loop {
+                if let Some(end) = self.drain(&mut session, &mut watch) {
+                    anyhow::bail!("{end}");
+                }
+                if watch.joined() {
+                    break;
+                }
+                anyhow::ensure!(
+                    session.read().await? > 0,
+                    "the server closed the connection"
                 );
-                if !was_joined && watch.joined() {
-                    record.state.set(PlayerState::Joined);
-                    progress.joined.fetch_add(1, Ordering::Relaxed);
-                }
+                session.flush().await?;
             }
-            ClientEvent::StreamEnded => return Some("the stream ended".to_owned()),
-            ClientEvent::Closed { reason } => return Some(describe(&reason)),
-            ClientEvent::Status(info) if info.level == "error" => return Some(info.code),
-            _ => {}
-        }
-    }
-    None
-}
-
-/// A player's measurements as frames arrive.
-///
-/// Latency: with stamps, receive wall clock − the stamp's send time. Without
-/// (a replayed file), the spacing of arrivals: (receive − dts) minus the
-/// smallest such offset the player has seen, i.e. the delay beyond its
-/// quickest frame. Either is recorded only in the steady window, only by
-/// probes, and only for live frames: a joiner's GOP, sent before it
-/// connected (or, without stamps, its first GOP), is join time, not
-/// delivery latency. Samples are corrected for coordinated omission at the
-/// track's frame interval.
-#[derive(Debug)]
-struct Watch {
-    stamped: bool,
-    probe: bool,
-    intervals: [u64; 2],
-    started: Instant,
-    /// Wall clock at `started`, µs since the UNIX epoch.
-    started_wall_us: u64,
-    keyframes: u64,
-    last_video: Option<Instant>,
-    gop_complete: bool,
-    /// Next expected sequence number, per track (video, audio).
-    next_seq: [Option<u64>; 2],
-    /// Smallest (receive − dts) seen, µs (unstamped sources).
-    min_offset_us: Option<i64>,
-}
-
-impl Watch {
-    fn new(plan: &PlayerPlan, probe: bool, started: Instant, started_wall_us: u64) -> Watch {
-        Watch {
-            stamped: plan.stamped,
-            probe,
-            intervals: [plan.video_interval_us, plan.audio_interval_us],
-            started,
-            started_wall_us,
-            keyframes: 0,
-            last_video: None,
-            gop_complete: false,
-            next_seq: [None, None],
-            min_offset_us: None,
-        }
-    }
-
-    fn joined(&self) -> bool {
-        self.keyframes > 0
-    }
-
-    fn on_frame(
-        &mut self,
-        frame: &MediaFrame,
-        now: Instant,
-        wall_us: u64,
-        measuring: bool,
-        tally: &mut Tally,
-        record: &PlayerRecord,
-    ) {
-        let track = match frame.track() {
-            _ if frame.is_config() => return,
-            TrackKind::Video => 0,
-            TrackKind::Audio => 1,
-            TrackKind::Data => return,
+            Ok(session)
         };
-        let len = frame.len() as u64;
-        tally.frames += 1;
-        tally.bytes += len;
-        if measuring {
-            tally.window_frames += 1;
-            tally.window_bytes += len;
-        }
-        if track == 0 {
-            if frame.is_keyframe() {
-                self.keyframes += 1;
-                let since_start = |t: Instant| t.duration_since(self.started).as_micros() as u64;
-                if self.keyframes == 1 {
-                    tally.join_key_us.saturating_record(since_start(now));
-                } else if self.keyframes == 2 {
-                    let last = self.last_video.unwrap_or(now);
-                    tally.join_gop_us.saturating_record(since_start(last));
-                    self.gop_complete = true;
-                }
-            }
-            self.last_video = Some(now);
-        }
-        let interval = self.intervals[track];
-        let (latency, live) = if self.stamped {
-            let Some(stamp) = stamp_of(frame) else {
+        let timeout = async {
+            ctx.sleep(plan.join_timeout).await;
+            Err(anyhow::anyhow!(
+                "no keyframe within {}s",
+                plan.join_timeout.as_secs()
+            ))
+        };
+        let mut session = match future::or(joining, timeout).await {
+            Ok(session) => session,
+            Err(e) => {
+                record.state.set(PlayerState::Failed);
+                progress.failed.fetch_add(1, Ordering::Relaxed);
+                self.tally.borrow_mut().note(format!("join: {e:#}"));
                 return;
-            };
-            let expected = self.next_seq[track].unwrap_or(stamp.seq);
-            if stamp.seq > expected {
-                record.gaps.set(record.gaps.get() + stamp.seq - expected);
             }
-            self.next_seq[track] = Some(expected.max(stamp.seq + 1));
-            (
-                wall_us.saturating_sub(stamp.sent_us),
-                stamp.sent_us >= self.started_wall_us,
-            )
-        } else {
-            let offset = wall_us as i64 - frame.dts.as_micros();
-            let min = *self.min_offset_us.get_or_insert(offset);
-            let min = min.min(offset);
-            self.min_offset_us = Some(min);
-            ((offset - min) as u64, self.gop_complete)
         };
-        if measuring && self.probe && live {
-            let _ = tally
-                .latency_us
-                .record_correct(latency.min(3_600_000_000), interval);
+        let joined = Instant::now();
+        let lifetime = plan.lifetime_of(self.seat.player);
+        let mut last_read = (Instant::now(), 0);
+        let end = loop {
+            if let Some(end) = self.drain(&mut session, &mut watch) {
+                break end;
+            }
+            let time_up = lifetime.is_some_and(|l| joined.elapsed() >= l);
+            if time_up || plan.leave_after_gop && watch.gop_complete {
+                record.state.set(PlayerState::Left);
+                progress.left.fetch_add(1, Ordering::Relaxed);
+                session.close().await;
+                return;
+            }
+            // Joiners that leave after their GOP pace their reads from the
+            // first keyframe on; everyone else once the first GOP is in.
+            if watch.gop_complete || plan.leave_after_gop {
+                let pause = match role {
+                    Role::Probe => Duration::ZERO,
+                    Role::Bulk => plan.read_every,
+                    Role::Slow => Duration::from_secs_f64(
+                        last_read.1 as f64 / plan.slow_bytes_per_sec.max(1) as f64,
+                    ),
+                };
+                let wait = pause.saturating_sub(last_read.0.elapsed());
+                if !wait.is_zero() {
+                    ctx.sleep(wait).await;
+                }
+            }
+            let started = Instant::now();
+            match session.read().await {
+                Ok(0) => break "the server closed the connection".to_owned(),
+                Ok(n) => last_read = (started, n),
+                Err(e) => break format!("{e:#}"),
+            }
+            if let Err(e) = session.flush().await {
+                break format!("{e:#}");
+            }
+        };
+        record.state.set(PlayerState::Dropped);
+        progress.dropped.fetch_add(1, Ordering::Relaxed);
+        self.tally.borrow_mut().note(format!("after join: {end}"));
+    }
+
+    /// Measures the frames the session completed; `Some(reason)` if the
+    /// session is over.
+    fn drain(&self, session: &mut impl PlaySession, watch: &mut Watch) -> Option<String> {
+        let now = Instant::now();
+        let wall = wall_us();
+        let measuring = self.progress.measuring.load(Ordering::Relaxed);
+        let mut tally = self.tally.borrow_mut();
+        session.drain(&mut |frame| {
+            let was_joined = watch.joined();
+            watch.on_frame(frame, now, wall, measuring, &mut tally, self.record);
+            if !was_joined && watch.joined() {
+                self.record.state.set(PlayerState::Joined);
+                self.progress.joined.fetch_add(1, Ordering::Relaxed);
+            }
+        })
+    }
+}
+
+impl PlaySession for RtmpClient {
+    async fn read(&mut self) -> anyhow::Result<usize> {
+        RtmpClient::read(self).await
+    }
+
+    async fn flush(&mut self) -> anyhow::Result<()> {
+        RtmpClient::flush(self).await
+    }
+
+    fn drain(&mut self, on_frame: &mut dyn FnMut(&ReceivedFrame<'_>)) -> Option<String> {
+        while let Some(event) = self.next_event() {
+            match event {
+                ClientEvent::Frame(frame) => on_frame(&ReceivedFrame::of(&frame)),
+                ClientEvent::StreamEnded => return Some("the stream ended".to_owned()),
+                ClientEvent::Closed { reason } => return Some(describe(&reason)),
+                ClientEvent::Status(info) if info.level == "error" => return Some(info.code),
+                _ => {}
+            }
         }
+        None
+    }
+
+    async fn close(self) {
+        RtmpClient::close(self).await;
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use arcly_media::flv::FlvTag;
-
+pub(crate) mod tests {
     use super::*;
-    use crate::source::{Shape, Synthetic};
 
-    fn plan(stamped: bool) -> PlayerPlan {
+    /// A plan of one RTMP player, every player a probe.
+    pub(crate) fn plan(stamped: bool) -> PlayerPlan {
         PlayerPlan {
             target: "rtmp://127.0.0.1:1/live/x".parse().unwrap(),
+            http: None,
+            mix: Mix::rtmp(1),
             local_ip: None,
             stamped,
             video_interval_us: 40_000,
@@ -464,61 +531,6 @@ mod tests {
             slow_bytes_per_sec: 0,
             lifetime: None,
         }
-    }
-
-    /// The frames of `secs` of the standard synthetic stream, as a player
-    /// decodes them, stamped as sent at `sent_us(due)`.
-    fn stream(secs: u64, sent_us: impl Fn(Duration) -> u64) -> Vec<MediaFrame> {
-        let mut source = Synthetic::new(Shape {
-            bitrate_kbps: 200,
-            fps: 25.0,
-            gop_secs: 2.0,
-            audio_kbps: 32,
-        })
-        .unwrap();
-        let mut frames = Vec::new();
-        while source.next_due().0 < Duration::from_secs(secs) {
-            let frame = source.take(sent_us(source.next_due().0));
-            let tag = FlvTag::from_frame(&frame).unwrap();
-            frames.push(tag.decode_frame().unwrap().unwrap());
-        }
-        frames
-    }
-
-    #[test]
-    fn measures_join_gop_latency_and_gaps() {
-        let t0 = Instant::now();
-        let base = 1_000_000_000u64;
-        let frames = stream(5, |due| base + due.as_micros() as u64);
-        let mut watch = Watch::new(&plan(true), true, t0, 0);
-        let mut tally = Tally::default();
-        let record = PlayerRecord::new(Role::Probe);
-        let mut dropped = 0;
-        for (i, frame) in frames.iter().enumerate() {
-            // Lose video frames 10 and 11 and one audio frame.
-            if frame.track() == TrackKind::Video && matches!(stamp_of(frame).unwrap().seq, 10 | 11)
-                || frame.track() == TrackKind::Audio && stamp_of(frame).unwrap().seq == 30
-            {
-                dropped += 1;
-                continue;
-            }
-            // Every frame arrives 5 ms after it was sent.
-            let sent = stamp_of(frame).unwrap().sent_us;
-            let at = t0 + Duration::from_micros(sent - base);
-            watch.on_frame(frame, at, sent + 5_000, i > 10, &mut tally, &record);
-        }
-        assert_eq!(dropped, 3);
-        assert_eq!(record.gaps.get(), 3);
-        assert!(watch.gop_complete);
-        assert_eq!(tally.join_key_us.max(), 0);
-        // The last video frame of the first GOP is frame 49, at 1.96 s.
-        let gop = tally.join_gop_us.max();
-        assert!((1_959_000..=1_961_000).contains(&gop), "{gop}");
-        let latency = &tally.latency_us;
-        assert!(
-            latency.equivalent(latency.min(), 5_000) && latency.equivalent(latency.max(), 5_000)
-        );
-        assert_eq!(tally.frames as usize, frames.len() - 3);
     }
 
     #[test]
@@ -542,6 +554,9 @@ mod tests {
         assert_eq!(plan.target_for(5).stream, "x");
         plan.streams = 3;
         assert_eq!(plan.target_for(5).stream, "x-2");
+        assert_eq!(plan.http_for(5), None);
+        plan.http = Some("http://127.0.0.1:2/live/x.flv".parse().unwrap());
+        assert_eq!(plan.http_for(5).unwrap().path, "/live/x-2.flv");
         assert_eq!(plan.lifetime_of(1), None);
         plan.lifetime = Some(Duration::from_secs(10));
         let lifetimes: Vec<Duration> = (0..1000).filter_map(|i| plan.lifetime_of(i)).collect();
@@ -555,72 +570,92 @@ mod tests {
     }
 
     #[test]
-    fn only_probes_record_latency() {
-        let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(true), false, t0, 0);
-        let mut tally = Tally::default();
-        let record = PlayerRecord::new(Role::Probe);
-        for frame in stream(1, |_| 0).iter().take(10) {
-            watch.on_frame(frame, t0, 1_000, true, &mut tally, &record);
-        }
-        assert_eq!(tally.latency_us.len(), 0);
-        assert_eq!(tally.window_frames, 10);
-    }
-
-    #[test]
-    fn frames_sent_before_the_player_connected_are_not_latency() {
-        let t0 = Instant::now();
-        // The player connected at 1.0 s; the GOP it gets first was sent
-        // from 0 s on, all of it arriving at 1.01 s.
-        let mut watch = Watch::new(&plan(true), true, t0, 1_000_000);
-        let mut tally = Tally::default();
-        let record = PlayerRecord::new(Role::Probe);
-        for frame in stream(2, |due| due.as_micros() as u64) {
-            let sent = stamp_of(&frame).unwrap().sent_us;
-            let wall = sent.max(1_010_000);
-            watch.on_frame(&frame, t0, wall, true, &mut tally, &record);
-        }
-        // Only frames sent from 1.0 s on count: 25 video and 43 audio,
-        // none more than 10 ms late.
-        assert_eq!(tally.latency_us.len(), 25 + 43);
-        assert!(tally.latency_us.max() <= tally.latency_us.highest_equivalent(10_000));
-    }
-
-    #[test]
-    fn a_late_frame_is_corrected_for_coordinated_omission() {
-        let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(true), true, t0, 0);
-        let mut tally = Tally::default();
-        let record = PlayerRecord::new(Role::Probe);
-        let frames = stream(1, |_| 0);
-        let video: Vec<_> = frames
-            .iter()
-            .filter(|f| f.track() == TrackKind::Video)
+    fn protocols_interleave_evenly_and_number_their_own_players() {
+        let mix = Mix {
+            rtmp: 6,
+            http_flv: 3,
+        };
+        let seats: Vec<(Protocol, usize)> = (0..9)
+            .map(|i| mix.seat(i))
+            .map(|s| (s.protocol, s.index))
             .collect();
-        watch.on_frame(video[0], t0, 1_000, true, &mut tally, &record);
-        // 200 ms late: the 4 frames that should have come in between are
-        // filled in at 160, 120, 80 and 40 ms.
-        watch.on_frame(video[1], t0, 200_000, true, &mut tally, &record);
-        assert_eq!(tally.latency_us.len(), 6);
-        assert_eq!(record.gaps.get(), 0);
+        use Protocol::{HttpFlv, Rtmp};
+        assert_eq!(
+            seats,
+            vec![
+                (Rtmp, 0),
+                (Rtmp, 1),
+                (HttpFlv, 0),
+                (Rtmp, 2),
+                (Rtmp, 3),
+                (HttpFlv, 1),
+                (Rtmp, 4),
+                (Rtmp, 5),
+                (HttpFlv, 2)
+            ]
+        );
+        for mix in [
+            Mix::rtmp(7),
+            Mix {
+                rtmp: 0,
+                http_flv: 5,
+            },
+            Mix {
+                rtmp: 1000,
+                http_flv: 333,
+            },
+        ] {
+            for protocol in Protocol::ALL {
+                let indices: Vec<usize> = (0..mix.total())
+                    .map(|i| mix.seat(i))
+                    .filter(|s| s.protocol == protocol)
+                    .map(|s| s.index)
+                    .collect();
+                assert_eq!(
+                    indices,
+                    (0..mix.of(protocol)).collect::<Vec<_>>(),
+                    "{mix:?}"
+                );
+            }
+        }
     }
 
     #[test]
-    fn unstamped_latency_is_the_delay_beyond_the_quickest_frame() {
-        let t0 = Instant::now();
-        let mut watch = Watch::new(&plan(false), true, t0, 0);
-        // Past its first GOP, the player is live.
-        watch.gop_complete = true;
-        let mut tally = Tally::default();
-        let record = PlayerRecord::new(Role::Probe);
-        let mut frames = stream(1, |_| 0);
-        frames.retain(|f| f.track() == TrackKind::Video);
-        // dts 0 arrives at 10 ms, dts 40 ms at 50 ms, dts 80 ms at 100 ms.
-        for (frame, wall_ms) in frames.iter().zip([10u64, 50, 100]) {
-            watch.on_frame(frame, t0, wall_ms * 1000, true, &mut tally, &record);
-        }
-        assert_eq!(tally.latency_us.len(), 3);
-        assert_eq!(tally.latency_us.min(), 0);
-        assert!(tally.latency_us.equivalent(tally.latency_us.max(), 10_000));
+    fn each_protocol_gets_its_share_of_probes() {
+        // 200 + 200 players and 100 probes: one in 4 of each protocol.
+        let mut plan = plan(true);
+        plan.mix = Mix {
+            rtmp: 200,
+            http_flv: 200,
+        };
+        plan.read_every = Duration::from_millis(500);
+        plan.probe_every = 4;
+        let probes = |protocol| {
+            (0..400)
+                .map(|i| plan.mix.seat(i))
+                .filter(|s| s.protocol == protocol && plan.role(s.index) == Role::Probe)
+                .count()
+        };
+        assert_eq!(
+            (probes(Protocol::Rtmp), probes(Protocol::HttpFlv)),
+            (50, 50)
+        );
+    }
+
+    #[test]
+    fn workers_share_each_protocol_evenly() {
+        let mix = Mix {
+            rtmp: 10,
+            http_flv: 5,
+        };
+        let shares = mix.split(3);
+        assert_eq!(
+            shares
+                .iter()
+                .map(|m| (m.rtmp, m.http_flv))
+                .collect::<Vec<_>>(),
+            vec![(4, 2), (3, 2), (3, 1)]
+        );
+        assert_eq!(shares.iter().map(|m| m.total()).sum::<usize>(), 15);
     }
 }

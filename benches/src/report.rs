@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::sampler::WindowCost;
+use crate::status_api::ServerShards;
 use crate::tally::Tally;
 
 /// A harness running above this share of its CPUs may be the bottleneck,
@@ -72,8 +73,6 @@ pub(crate) struct Outcome {
     pub(crate) slow_joined: u64,
     pub(crate) slow_dropped: u64,
     pub(crate) slow_gaps: u64,
-    /// How late the harness woke from a 5 ms sleep in the window, ms.
-    pub(crate) harness_lag_ms: Dist,
 }
 
 impl Outcome {
@@ -98,7 +97,6 @@ impl Outcome {
             slow_joined: tally.slow_joined,
             slow_dropped: tally.slow_dropped,
             slow_gaps: tally.slow_gaps,
-            harness_lag_ms: Dist::of(&tally.lag_us, 1000.0),
         }
     }
 }
@@ -122,6 +120,17 @@ pub(crate) struct ServerCost {
     pub(crate) rss_timeline_kib: Vec<u64>,
 }
 
+/// What the players of one protocol saw.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct ProtocolOutcome {
+    /// `rtmp` or `http-flv`.
+    pub(crate) protocol: &'static str,
+    /// What they played.
+    pub(crate) url: String,
+    pub(crate) players: usize,
+    pub(crate) outcome: Outcome,
+}
+
 /// One run.
 #[derive(Clone, Debug, Serialize)]
 pub(crate) struct Report {
@@ -139,7 +148,16 @@ pub(crate) struct Report {
     pub(crate) processes: usize,
     /// How players read: all at once, or in bulk with probes.
     pub(crate) reading: String,
+    /// Every player, whatever its protocol.
     pub(crate) outcome: Outcome,
+    /// The players of each protocol that had any, apart.
+    pub(crate) protocols: Vec<ProtocolOutcome>,
+    /// How late the harness woke from a 5 ms sleep in the window, ms.
+    pub(crate) harness_lag_ms: Dist,
+    /// The server's CPUs, if known.
+    pub(crate) server_cpus: Option<String>,
+    /// The server's shards and where the load went, or why unknown.
+    pub(crate) server_shards: ServerShards,
     pub(crate) cost: WindowCost,
     pub(crate) server_cost: Option<ServerCost>,
     /// Publishers: payload sent in the window, Mbit/s.
@@ -186,7 +204,10 @@ impl Report {
             self.harness, self.processes, self.reading
         );
         if self.outcome.started + self.outcome.slow_joined > 0 {
-            self.print_players();
+            for p in &self.protocols {
+                println!("  {:<9} {} players of {}", p.protocol, p.players, p.url);
+                print_players(&p.outcome, p.players, self.cost.secs);
+            }
         }
         if self.streams > 1 || self.scenario == "ingest" {
             let per_core = self.ingest_mbps / 1000.0 / self.cost.server_cores.max(1e-9);
@@ -204,7 +225,8 @@ impl Report {
         if let Some(s) = &self.server_cost {
             self.print_server(s);
         }
-        let lag = &self.outcome.harness_lag_ms;
+        self.print_shards();
+        let lag = &self.harness_lag_ms;
         let lag = if lag.count > 0 {
             format!("; timer lag p50 {:.2} ms, p99 {:.2} ms", lag.p50, lag.p99)
         } else {
@@ -219,55 +241,48 @@ impl Report {
                 .unwrap_or_default(),
             self.publish_late_p99_ms
         );
-        for (reason, n) in &self.outcome.reasons {
-            println!("  ended     {n} × {reason}");
-        }
         match &self.invalid {
             Some(why) => println!("  verdict   INVALID: {why}"),
             None => println!("  verdict   valid"),
         }
     }
 
-    fn print_players(&self) {
-        let o = &self.outcome;
-        println!(
-            "  players   {} ok, {} failed, {} dropped (of {} started)",
-            o.ok, o.failed, o.dropped, o.started
-        );
-        println!(
-            "  join      first keyframe p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; first GOP p50 {:.0} ms, p99 {:.0} ms",
-            o.join_key_ms.p50,
-            o.join_key_ms.p99,
-            o.join_key_ms.max,
-            o.join_gop_ms.p50,
-            o.join_gop_ms.p99
-        );
-        if o.latency_ms.count > 0 {
+    /// The server's shards: how many, and per shard its streams, viewers
+    /// and frames out in the window; the server's CPUs if known.
+    fn print_shards(&self) {
+        let s = &self.server_shards;
+        let cpus = self
+            .server_cpus
+            .as_deref()
+            .map(|c| format!(" on CPUs {c}"))
+            .unwrap_or_default();
+        let Some(count) = s.count else {
             println!(
-                "  latency   p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} samples)",
-                o.latency_ms.p50,
-                o.latency_ms.p99,
-                o.latency_ms.p999,
-                o.latency_ms.max,
-                o.latency_ms.count
+                "  shards    unknown on the server{cpus} ({})",
+                s.unknown.as_deref().unwrap_or("not asked")
             );
-        }
+            return;
+        };
         println!(
-            "  gaps      {} frames missing, {} players with gaps",
-            o.gaps, o.players_with_gaps
+            "  shards    {count} on the server{cpus} ({})",
+            s.api.as_deref().unwrap_or("status API")
         );
-        if o.slow_joined > 0 {
+        let secs = self.cost.secs.max(1e-9);
+        for shard in &s.shards {
             println!(
-                "  slow      {} slow players: {} let go of by the server, {} frames skipped",
-                o.slow_joined, o.slow_dropped, o.slow_gaps
-            );
-        }
-        if o.window_mbps > 0.0 {
-            println!(
-                "  received  {:.1} Mbit/s in the {:.0} s window ({:.1} kbit/s per player)",
-                o.window_mbps,
-                self.cost.secs,
-                o.window_mbps * 1000.0 / self.players.max(1) as f64
+                "            shard {}: {} stream(s) owned, {} mirrored, {} viewers; {} frames out in the window ({:.0}/s, {:.1} Mbit/s){}",
+                shard.shard,
+                shard.streams_owned,
+                shard.streams_mirrored,
+                shard.viewers,
+                shard.frames_out,
+                shard.frames_out as f64 / secs,
+                shard.bytes_out as f64 * 8.0 / secs / 1e6,
+                if shard.relay_drops > 0 {
+                    format!(", {} relayed frames dropped", shard.relay_drops)
+                } else {
+                    String::new()
+                }
             );
         }
     }
@@ -305,6 +320,53 @@ impl Report {
                 s.max_rss_kib
             );
         }
+    }
+}
+
+/// The lines of one group of players over a window of `secs`.
+fn print_players(o: &Outcome, players: usize, secs: f64) {
+    println!(
+        "  players   {} ok, {} failed, {} dropped (of {} started)",
+        o.ok, o.failed, o.dropped, o.started
+    );
+    println!(
+        "  join      first keyframe p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms; first GOP p50 {:.0} ms, p99 {:.0} ms",
+        o.join_key_ms.p50,
+        o.join_key_ms.p99,
+        o.join_key_ms.max,
+        o.join_gop_ms.p50,
+        o.join_gop_ms.p99
+    );
+    if o.latency_ms.count > 0 {
+        println!(
+            "  latency   p50 {:.2} ms, p99 {:.2} ms, p99.9 {:.2} ms, max {:.2} ms ({} samples)",
+            o.latency_ms.p50,
+            o.latency_ms.p99,
+            o.latency_ms.p999,
+            o.latency_ms.max,
+            o.latency_ms.count
+        );
+    }
+    println!(
+        "  gaps      {} frames missing, {} players with gaps",
+        o.gaps, o.players_with_gaps
+    );
+    if o.slow_joined > 0 {
+        println!(
+            "  slow      {} slow players: {} let go of by the server, {} frames skipped",
+            o.slow_joined, o.slow_dropped, o.slow_gaps
+        );
+    }
+    if o.window_mbps > 0.0 {
+        println!(
+            "  received  {:.1} Mbit/s in the {:.0} s window ({:.1} kbit/s per player)",
+            o.window_mbps,
+            secs,
+            o.window_mbps * 1000.0 / players.max(1) as f64
+        );
+    }
+    for (reason, n) in &o.reasons {
+        println!("  ended     {n} × {reason}");
     }
 }
 

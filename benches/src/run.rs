@@ -1,9 +1,10 @@
-//! One measured run, the heart of `fanout`, `ingest`, `soak` and `compare`:
-//! publish, warm up one GOP (so a GOP cache holds a whole one), read the
-//! idle server, start the players on the ramp, wait until every one joined
-//! or failed, settle, then the steady window. Latency, throughput and
-//! publisher lateness are recorded only inside the window; the server's CPU
-//! is read at its edges and its RSS every second.
+//! One measured run, the heart of `fanout`, `ingest`, `soak`, `compare`
+//! and `shards`: publish, warm up one GOP (so a GOP cache holds a whole
+//! one), read the idle server, start the players on the ramp, wait until
+//! every one joined or failed, settle, then the steady window. Latency,
+//! throughput and publisher lateness are recorded only inside the window;
+//! the server's CPU (and, from arcly's status API, its shards' counters) is
+//! read at its edges and its RSS every second.
 
 use std::time::{Duration, Instant};
 
@@ -12,11 +13,12 @@ use arcly_shard::placement::parse_cpu_list;
 use crate::audience::Audience;
 use crate::fanout::{Args, LoadArgs};
 use crate::harness::Harness;
-use crate::player::PlayerPlan;
+use crate::player::{Mix, PlayerPlan, Protocol};
 use crate::publisher::Publishers;
-use crate::report::{Outcome, Report, ServerCost, utc_now};
+use crate::report::{Dist, Outcome, ProtocolOutcome, Report, ServerCost, utc_now};
 use crate::sampler::Sampler;
 use crate::source::SourceArgs;
+use crate::status_api::{ServerShards, read_shards};
 
 /// What the scenarios built on a run change.
 #[derive(Clone, Debug)]
@@ -56,7 +58,27 @@ pub(crate) fn measure(
     server: Option<&str>,
 ) -> anyhow::Result<Report> {
     let load = &args.load;
-    let players = load.players_or(variant.default_players);
+    let mix = Mix {
+        rtmp: load.players_or(variant.default_players),
+        http_flv: args.http_players,
+    };
+    match &args.http {
+        None => anyhow::ensure!(
+            mix.http_flv == 0,
+            "--http-players needs --http http://HOST:PORT/APP/STREAM.flv"
+        ),
+        Some(url) => {
+            anyhow::ensure!(
+                url.is_flv_stream(),
+                "--http must name a stream: http://HOST[:PORT]/APP/STREAM.flv, not {url}"
+            );
+            anyhow::ensure!(
+                mix.http_flv > 0,
+                "--http needs --http-players N (--players counts the RTMP players)"
+            );
+        }
+    }
+    let players = mix.total();
     let local = players <= load.players_per_process;
     let sockets = variant.streams + if local { players } else { 0 };
     let harness = Harness::start(&args.harness, sockets)?;
@@ -87,6 +109,8 @@ pub(crate) fn measure(
     let shape = args.source.shape();
     let plan = PlayerPlan {
         target: args.target.clone(),
+        http: args.http.clone(),
+        mix,
         local_ip: None,
         stamped: publishers.stamped(),
         video_interval_us: shape.video_interval().as_micros() as u64,
@@ -104,7 +128,6 @@ pub(crate) fn measure(
         &harness.runtime,
         &args.harness,
         plan,
-        players,
         load.players_per_process,
         load.ramp_per_sec,
     )?;
@@ -134,6 +157,7 @@ pub(crate) fn measure(
     std::thread::sleep(Duration::from_secs_f64(load.settle_secs));
 
     // The steady window.
+    let shards_start = read_shards(args.server_http.as_ref());
     let start = sampler.sample()?;
     audience.set_measuring(true)?;
     publishers.set_measuring(true);
@@ -145,10 +169,12 @@ pub(crate) fn measure(
         rss_timeline.push(sampler.sample()?.server_rss_kib);
     }
     let end = sampler.sample()?;
+    let shards_end = read_shards(args.server_http.as_ref());
     audience.set_measuring(false)?;
     publishers.set_measuring(false);
     let processes = audience.processes();
-    let tally = audience.finish()?;
+    let tallies = audience.finish()?;
+    let tally = tallies.all()?;
     let published = publishers.finish()?;
     harness.runtime.shutdown();
     harness.runtime.join()?;
@@ -181,7 +207,23 @@ pub(crate) fn measure(
         source: describe_source(&args.source),
         harness: harness_line,
         processes,
-        reading: describe_reading(load, players),
+        reading: describe_reading(load, mix, players),
+        protocols: Protocol::ALL
+            .into_iter()
+            .filter(|p| mix.of(*p) > 0)
+            .map(|p| ProtocolOutcome {
+                protocol: p.name(),
+                url: match (p, &args.http) {
+                    (Protocol::HttpFlv, Some(url)) => url.to_string(),
+                    _ => args.target.to_string(),
+                },
+                players: mix.of(p),
+                outcome: Outcome::of(tallies.of(p), cost.secs),
+            })
+            .collect(),
+        harness_lag_ms: Dist::of(&tallies.lag_us, 1000.0),
+        server_cpus: args.server_cpus.clone(),
+        server_shards: ServerShards::over(args.server_http.as_ref(), &shards_start, &shards_end),
         invalid: Report::judge(&cost, published.error.as_deref()),
         ingest_mbps: published.window_bytes as f64 * 8.0 / cost.secs / 1e6,
         outcome,
@@ -193,14 +235,18 @@ pub(crate) fn measure(
 }
 
 /// One line for how players read.
-fn describe_reading(load: &LoadArgs, players: usize) -> String {
+fn describe_reading(load: &LoadArgs, mix: Mix, players: usize) -> String {
     if load.read_every_ms == 0 {
         "every player reads as bytes arrive and records latency".to_owned()
     } else {
         format!(
             "players read every {} ms, except {} probes that read as bytes arrive and record latency",
             load.read_every_ms,
-            players.div_ceil(load.probe_every(players))
+            // Each protocol numbers its own players, and so its probes.
+            Protocol::ALL
+                .into_iter()
+                .map(|p| mix.of(p).div_ceil(load.probe_every(players)))
+                .sum::<usize>()
         )
     }
 }

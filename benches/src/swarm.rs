@@ -9,9 +9,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use arcly_shard::{Runtime, ShardCtx, ShardJoinHandle, Task};
+use hdrhistogram::Histogram;
 
-use crate::player::{PlayerPlan, PlayerRecord, PlayerState, Progress, play};
-use crate::tally::Tally;
+use crate::player::{Player, PlayerPlan, PlayerRecord, PlayerState, Progress, Protocol, Seat};
+use crate::tally::{Tallies, Tally, histogram};
 
 /// How often an idle shard looks whether the swarm should finish.
 const STOP_POLL: Duration = Duration::from_millis(50);
@@ -26,20 +27,20 @@ const LAG_TICK: Duration = Duration::from_millis(5);
 pub(crate) struct Swarm {
     progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
-    shards: Vec<ShardJoinHandle<Tally>>,
+    shards: Vec<ShardJoinHandle<Tallies>>,
 }
 
 impl Swarm {
-    /// Starts `players` players on `runtime`'s shards (player `i` on shard
+    /// Starts the plan's players on `runtime`'s shards (player `i` on shard
     /// `i % shards`), player `i` at `start + i / ramp_per_sec` (all at once
     /// if the ramp is 0).
     pub(crate) fn start(
         runtime: &Runtime,
         plan: PlayerPlan,
-        players: usize,
         ramp_per_sec: f64,
         start: Instant,
     ) -> Swarm {
+        let players = plan.mix.total();
         let progress = Arc::new(Progress::default());
         let stop = Arc::new(AtomicBool::new(false));
         let plan = Arc::new(plan);
@@ -77,10 +78,10 @@ impl Swarm {
     }
 
     /// Ends every player and returns what they measured.
-    pub(crate) fn finish(self) -> anyhow::Result<Tally> {
+    pub(crate) fn finish(self) -> anyhow::Result<Tallies> {
         self.set_measuring(false);
         self.stop.store(true, Ordering::Release);
-        let mut total = Tally::default();
+        let mut total = Tallies::default();
         for handle in self.shards {
             total.merge(&handle.join()?)?;
         }
@@ -110,15 +111,14 @@ impl Schedule {
 
 /// Records, in the steady window, how late this shard wakes from a short
 /// sleep: a busy harness delays every frame it receives by about as much.
-async fn measure_lag(ctx: ShardCtx, progress: Arc<Progress>, tally: Rc<RefCell<Tally>>) {
+async fn measure_lag(ctx: ShardCtx, progress: Arc<Progress>, lag_us: Rc<RefCell<Histogram<u64>>>) {
     loop {
         let start = Instant::now();
         ctx.sleep(LAG_TICK).await;
         let late = start.elapsed().saturating_sub(LAG_TICK);
         if progress.measuring.load(Ordering::Relaxed) {
-            tally
+            lag_us
                 .borrow_mut()
-                .lag_us
                 .saturating_record(late.as_micros() as u64);
         }
     }
@@ -126,7 +126,7 @@ async fn measure_lag(ctx: ShardCtx, progress: Arc<Progress>, tally: Rc<RefCell<T
 
 /// One player session started on this shard.
 struct Session {
-    index: usize,
+    seat: Seat,
     record: Rc<PlayerRecord>,
     /// Dropping it cancels the player.
     _task: Task<()>,
@@ -140,18 +140,31 @@ async fn run_shard(
     schedule: Schedule,
     progress: Arc<Progress>,
     stop: Arc<AtomicBool>,
-) -> Tally {
-    let tally = Rc::new(RefCell::new(Tally::default()));
-    let lag = ctx.spawn(measure_lag(ctx.clone(), progress.clone(), tally.clone()));
-    let start = |index: usize| {
-        let record = Rc::new(PlayerRecord::new(plan.role(index)));
+) -> Tallies {
+    // One tally per protocol, and the lag, each shared by this shard's
+    // tasks.
+    let tallies: Rc<[RefCell<Tally>; 2]> = Rc::default();
+    let lag_us = Rc::new(RefCell::new(histogram()));
+    let lag = ctx.spawn(measure_lag(ctx.clone(), progress.clone(), lag_us.clone()));
+    let start = |seat: Seat| {
+        let record = Rc::new(PlayerRecord::new(plan.role(seat.index)));
         let task = ctx.spawn({
             let (ctx, plan, progress) = (ctx.clone(), plan.clone(), progress.clone());
-            let (tally, record) = (tally.clone(), record.clone());
-            async move { play(ctx, &plan, index, &progress, &tally, &record).await }
+            let (tallies, record) = (tallies.clone(), record.clone());
+            async move {
+                let player = Player {
+                    ctx,
+                    plan: &plan,
+                    seat,
+                    progress: &progress,
+                    tally: &tallies[seat.protocol.index()],
+                    record: &record,
+                };
+                player.play().await;
+            }
         });
         Session {
-            index,
+            seat,
             record,
             _task: task,
             replaced: false,
@@ -163,7 +176,7 @@ async fn run_shard(
         let now = Instant::now();
         let mut burst = 0;
         while next < schedule.players && schedule.due(next) <= now && burst < SPAWN_BURST {
-            sessions.push(start(next));
+            sessions.push(start(plan.mix.seat(next)));
             next += schedule.step;
             burst += 1;
         }
@@ -178,7 +191,7 @@ async fn run_shard(
             for session in sessions.iter_mut() {
                 if !session.replaced && session.record.state.get() == PlayerState::Left {
                     session.replaced = true;
-                    leavers.push(session.index);
+                    leavers.push(session.seat);
                 }
             }
             sessions.extend(leavers.into_iter().map(start));
@@ -192,10 +205,17 @@ async fn run_shard(
     }
     // Cancel the players still running (closing their sockets), then count.
     drop(lag);
-    let records: Vec<_> = sessions.into_iter().map(|s| s.record).collect();
-    let mut tally = tally.take();
-    for record in records {
-        tally.count(&record, plan.join_timeout);
+    let records: Vec<_> = sessions
+        .into_iter()
+        .map(|s| (s.seat.protocol, s.record))
+        .collect();
+    let mut out = Tallies::default();
+    for protocol in Protocol::ALL {
+        *out.of_mut(protocol) = tallies[protocol.index()].take();
     }
-    tally
+    out.lag_us = lag_us.replace(histogram());
+    for (protocol, record) in records {
+        out.of_mut(protocol).count(&record, plan.join_timeout);
+    }
+    out
 }

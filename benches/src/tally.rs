@@ -1,6 +1,8 @@
 //! What players measured, in a form that merges: across a shard's
 //! players, across the harness's shards, and across worker processes
-//! (encoded for a pipe, histograms with hdrhistogram's V2 serializer).
+//! (encoded for a pipe, histograms with hdrhistogram's V2 serializer). A
+//! [`Tally`] covers the players of one protocol; [`Tallies`] holds one per
+//! protocol and the harness's own timer lag.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -9,7 +11,7 @@ use anyhow::Context;
 use hdrhistogram::Histogram;
 use hdrhistogram::serialization::{Deserializer, Serializer, V2Serializer};
 
-use crate::player::{PlayerRecord, PlayerState, Role};
+use crate::player::{PlayerRecord, PlayerState, Protocol, Role};
 
 /// Largest value a histogram tracks: an hour in µs (also fine for counts).
 const HIGHEST: u64 = 3_600_000_000;
@@ -54,9 +56,6 @@ pub(crate) struct Tally {
     pub(crate) join_gop_us: Histogram<u64>,
     /// Gaps per joined player.
     pub(crate) gaps_per_player: Histogram<u64>,
-    /// How late the harness's shards woke from a short sleep in the steady
-    /// window, µs: delay the harness itself adds to what it measures.
-    pub(crate) lag_us: Histogram<u64>,
     /// Why players failed or were dropped, with counts.
     pub(crate) reasons: BTreeMap<String, u64>,
 }
@@ -81,7 +80,6 @@ impl Default for Tally {
             join_key_us: histogram(),
             join_gop_us: histogram(),
             gaps_per_player: histogram(),
-            lag_us: histogram(),
             reasons: BTreeMap::new(),
         }
     }
@@ -133,7 +131,6 @@ impl Tally {
         self.join_key_us.add(&other.join_key_us)?;
         self.join_gop_us.add(&other.join_gop_us)?;
         self.gaps_per_player.add(&other.gaps_per_player)?;
-        self.lag_us.add(&other.lag_us)?;
         for (reason, n) in &other.reasons {
             *self.reasons.entry(reason.clone()).or_default() += n;
         }
@@ -221,24 +218,100 @@ impl Tally {
         ]
     }
 
-    fn histograms(&self) -> [&Histogram<u64>; 5] {
+    fn histograms(&self) -> [&Histogram<u64>; 4] {
         [
             &self.latency_us,
             &self.join_key_us,
             &self.join_gop_us,
             &self.gaps_per_player,
-            &self.lag_us,
         ]
     }
 
-    fn histograms_mut(&mut self) -> [&mut Histogram<u64>; 5] {
+    fn histograms_mut(&mut self) -> [&mut Histogram<u64>; 4] {
         [
             &mut self.latency_us,
             &mut self.join_key_us,
             &mut self.join_gop_us,
             &mut self.gaps_per_player,
-            &mut self.lag_us,
         ]
+    }
+}
+
+/// The tallies of a set of players, one per protocol, and how late the
+/// harness's shards woke from a short sleep in the steady window, µs: delay
+/// the harness itself adds to what every player measures.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Tallies {
+    /// In [`Protocol::ALL`] order.
+    by_protocol: [Tally; 2],
+    pub(crate) lag_us: Histogram<u64>,
+}
+
+impl Default for Tallies {
+    fn default() -> Self {
+        Tallies {
+            by_protocol: Default::default(),
+            lag_us: histogram(),
+        }
+    }
+}
+
+impl Tallies {
+    /// The players of `protocol`.
+    pub(crate) fn of(&self, protocol: Protocol) -> &Tally {
+        &self.by_protocol[protocol.index()]
+    }
+
+    /// The players of `protocol`, to add to.
+    pub(crate) fn of_mut(&mut self, protocol: Protocol) -> &mut Tally {
+        &mut self.by_protocol[protocol.index()]
+    }
+
+    /// Every player, whatever its protocol.
+    pub(crate) fn all(&self) -> anyhow::Result<Tally> {
+        let mut all = Tally::default();
+        for tally in &self.by_protocol {
+            all.merge(tally)?;
+        }
+        Ok(all)
+    }
+
+    /// Adds `other` to these tallies.
+    pub(crate) fn merge(&mut self, other: &Tallies) -> anyhow::Result<()> {
+        for (mine, theirs) in self.by_protocol.iter_mut().zip(&other.by_protocol) {
+            mine.merge(theirs)?;
+        }
+        self.lag_us.add(&other.lag_us)?;
+        Ok(())
+    }
+
+    /// The tallies as bytes for a pipe: each protocol's [`Tally::encode`],
+    /// then the lag histogram.
+    pub(crate) fn encode(&self) -> anyhow::Result<Vec<u8>> {
+        let mut out = Vec::new();
+        for tally in &self.by_protocol {
+            put_blob(&mut out, &tally.encode()?);
+        }
+        let mut lag = Vec::new();
+        V2Serializer::new()
+            .serialize(&self.lag_us, &mut lag)
+            .map_err(|e| anyhow::anyhow!("serialize a histogram: {e:?}"))?;
+        put_blob(&mut out, &lag);
+        Ok(out)
+    }
+
+    /// Reads what [`Tallies::encode`] wrote.
+    pub(crate) fn decode(mut bytes: &[u8]) -> anyhow::Result<Tallies> {
+        let mut tallies = Tallies::default();
+        for tally in &mut tallies.by_protocol {
+            *tally = Tally::decode(take_blob(&mut bytes)?)?;
+        }
+        let mut lag = take_blob(&mut bytes)?;
+        tallies.lag_us = Deserializer::new()
+            .deserialize(&mut lag)
+            .map_err(|e| anyhow::anyhow!("deserialize a histogram: {e:?}"))?;
+        anyhow::ensure!(bytes.is_empty(), "{} bytes after the tallies", bytes.len());
+        Ok(tallies)
     }
 }
 
@@ -291,7 +364,6 @@ mod tests {
         t.join_key_us.record(5_000 * base).unwrap();
         t.join_gop_us.record(900_000).unwrap();
         t.gaps_per_player.record(3).unwrap();
-        t.lag_us.record(250 * base).unwrap();
         t.note("connect: refused".to_owned());
         t
     }
@@ -353,6 +425,24 @@ mod tests {
         );
         assert_eq!((t.slow_joined, t.slow_dropped, t.slow_gaps), (1, 1, 9));
         assert_eq!(t.reasons["join: no keyframe by the end of the run"], 1);
+    }
+
+    #[test]
+    fn tallies_keep_protocols_apart_through_a_pipe() {
+        let mut a = Tallies::default();
+        *a.of_mut(Protocol::Rtmp) = sample(3);
+        *a.of_mut(Protocol::HttpFlv) = sample(5);
+        a.lag_us.record(250).unwrap();
+        let back = Tallies::decode(&a.encode().unwrap()).unwrap();
+        assert_eq!(back, a);
+        let mut b = back.clone();
+        b.merge(&a).unwrap();
+        assert_eq!(b.of(Protocol::Rtmp).started, 6);
+        assert_eq!(b.of(Protocol::HttpFlv).started, 10);
+        assert_eq!(b.lag_us.len(), 2);
+        assert_eq!(b.all().unwrap().started, 16);
+        let bytes = a.encode().unwrap();
+        assert!(Tallies::decode(&bytes[..bytes.len() - 1]).is_err());
     }
 
     #[test]

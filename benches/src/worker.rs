@@ -8,8 +8,8 @@
 //! every player and report; also on end of input). The worker writes
 //! frames to stdout — a kind byte, a little-endian u32 length, the payload:
 //! `P` progress (four u64: joined, failed, dropped, left), every 200 ms,
-//! then one `T` tally (see [`Tally::encode`]: counters, then histograms
-//! in hdrhistogram's V2 format).
+//! then one `T` tally (see [`Tallies::encode`]: per protocol, counters then
+//! histograms in hdrhistogram's V2 format; then the harness's lag).
 
 use std::io::{self, BufRead, Read, Write};
 use std::net::{IpAddr, Ipv4Addr};
@@ -22,10 +22,10 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::harness::{Harness, HarnessArgs};
-use crate::player::{Counts, PlayerPlan};
+use crate::player::{Counts, Mix, PlayerPlan};
 use crate::swarm::Swarm;
-use crate::tally::Tally;
-use crate::target::Target;
+use crate::tally::Tallies;
+use crate::target::{HttpUrl, Target};
 
 /// Frame kinds.
 const PROGRESS: u8 = b'P';
@@ -40,9 +40,15 @@ pub(crate) struct WorkerArgs {
     /// The stream to play.
     #[arg(long)]
     target: Target,
-    /// Players in this process.
+    /// The same stream as HTTP-FLV.
+    #[arg(long)]
+    http: Option<HttpUrl>,
+    /// RTMP players in this process.
     #[arg(long)]
     players: usize,
+    /// HTTP-FLV players in this process.
+    #[arg(long, default_value_t = 0)]
+    http_players: usize,
     /// Players started per second (0: all at once).
     #[arg(long)]
     ramp_per_sec: f64,
@@ -88,9 +94,15 @@ pub(crate) struct WorkerArgs {
 
 /// Runs a worker: plays, reports progress, and the tally when told.
 pub(crate) fn run(args: &WorkerArgs) -> anyhow::Result<()> {
-    let harness = Harness::start(&args.harness, args.players)?;
+    let mix = Mix {
+        rtmp: args.players,
+        http_flv: args.http_players,
+    };
+    let harness = Harness::start(&args.harness, mix.total())?;
     let plan = PlayerPlan {
         target: args.target.clone(),
+        http: args.http.clone(),
+        mix,
         local_ip: args.source_ip,
         stamped: !args.unstamped,
         video_interval_us: args.video_interval_us,
@@ -104,13 +116,7 @@ pub(crate) fn run(args: &WorkerArgs) -> anyhow::Result<()> {
         slow_bytes_per_sec: args.slow_bytes_per_sec,
         lifetime: args.lifetime_ms.map(Duration::from_millis),
     };
-    let swarm = Swarm::start(
-        &harness.runtime,
-        plan,
-        args.players,
-        args.ramp_per_sec,
-        Instant::now(),
-    );
+    let swarm = Swarm::start(&harness.runtime, plan, args.ramp_per_sec, Instant::now());
     let (tx, commands) = mpsc::channel();
     std::thread::spawn(move || {
         for line in io::stdin().lock().lines() {
@@ -175,7 +181,7 @@ fn read_frame(input: &mut impl Read) -> io::Result<Option<(u8, Vec<u8>)>> {
 #[derive(Debug, Default)]
 struct Status {
     counts: Counts,
-    tally: Option<Tally>,
+    tally: Option<Tallies>,
     error: Option<String>,
 }
 
@@ -193,27 +199,26 @@ pub(crate) struct WorkerSet {
 }
 
 impl WorkerSet {
-    /// Starts enough workers for `players` at most `per_process` each,
-    /// sharing the ramp; worker `w` connects from 127.0.0.(2 + w) when the
-    /// target is on loopback.
+    /// Starts enough workers for the plan's players at most `per_process`
+    /// each, sharing the ramp and each protocol's players; worker `w`
+    /// connects from 127.0.0.(2 + w) when the target is on loopback.
     pub(crate) fn spawn(
         plan: &PlayerPlan,
-        players: usize,
         per_process: usize,
         ramp_per_sec: f64,
         harness: &HarnessArgs,
     ) -> anyhow::Result<WorkerSet> {
-        let count = players.div_ceil(per_process.max(1));
+        let count = plan.mix.total().div_ceil(per_process.max(1));
         anyhow::ensure!(count <= 250, "{count} worker processes are too many");
         let exe = std::env::current_exe().context("find arcly-bench's own executable")?;
         let mut workers = Vec::with_capacity(count);
-        for w in 0..count {
-            let share = players / count + usize::from(w < players % count);
+        for (w, share) in plan.mix.split(count).into_iter().enumerate() {
             let mut command = Command::new(&exe);
             command
                 .arg("worker")
                 .args(["--target", &plan.target.to_string()])
-                .args(["--players", &share.to_string()])
+                .args(["--players", &share.rtmp.to_string()])
+                .args(["--http-players", &share.http_flv.to_string()])
                 .args(["--ramp-per-sec", &(ramp_per_sec / count as f64).to_string()])
                 .args(["--video-interval-us", &plan.video_interval_us.to_string()])
                 .args(["--audio-interval-us", &plan.audio_interval_us.to_string()])
@@ -226,10 +231,15 @@ impl WorkerSet {
                 .args(["--streams", &plan.streams.to_string()])
                 .args(["--slow-every", &plan.slow_every.to_string()])
                 .args(["--slow-bytes-per-sec", &plan.slow_bytes_per_sec.to_string()]);
+            if let Some(http) = &plan.http {
+                command.args(["--http", &http.to_string()]);
+            }
             if let Some(lifetime) = plan.lifetime {
                 command.args(["--lifetime-ms", &lifetime.as_millis().to_string()]);
             }
-            if plan.target.addr.ip().is_loopback() {
+            let loopback = plan.target.addr.ip().is_loopback()
+                && plan.http.as_ref().is_none_or(|h| h.addr.ip().is_loopback());
+            if loopback {
                 let ip = Ipv4Addr::new(127, 0, 0, 2 + w as u8);
                 command.args(["--source-ip", &ip.to_string()]);
             }
@@ -298,8 +308,8 @@ impl WorkerSet {
     }
 
     /// Ends every worker's players and merges their tallies.
-    pub(crate) fn finish(self) -> anyhow::Result<Tally> {
-        let mut total = Tally::default();
+    pub(crate) fn finish(self) -> anyhow::Result<Tallies> {
+        let mut total = Tallies::default();
         let mut workers = self.workers;
         for w in &mut workers {
             // A worker that died already cannot take the command; its
@@ -345,7 +355,7 @@ fn read_worker(stdout: &mut impl Read, status: &Mutex<Status>) {
                 }
                 status.counts = Counts::from_array(values);
             }
-            Ok(Some((TALLY, payload))) => match Tally::decode(&payload) {
+            Ok(Some((TALLY, payload))) => match Tallies::decode(&payload) {
                 Ok(tally) => status.tally = Some(tally),
                 Err(e) => status.error = Some(format!("{e:#}")),
             },
@@ -368,11 +378,9 @@ mod tests {
 
     #[test]
     fn frames_round_trip_through_a_pipe() {
-        let mut tally = Tally {
-            started: 3,
-            ..Tally::default()
-        };
-        tally.latency_us.record(1234).unwrap();
+        let mut tally = Tallies::default();
+        tally.of_mut(crate::player::Protocol::HttpFlv).started = 3;
+        tally.lag_us.record(1234).unwrap();
         let mut pipe = Vec::new();
         write_frame(&mut pipe, PROGRESS, &[7; 32]).unwrap();
         write_frame(&mut pipe, TALLY, &tally.encode().unwrap()).unwrap();

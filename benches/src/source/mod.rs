@@ -11,7 +11,9 @@ use std::time::Duration;
 use arcly_media::flv::FlvTag;
 
 pub(crate) use self::file::FileReplay;
-pub(crate) use self::synthetic::{Shape, Synthetic, stamp_of};
+#[cfg(test)]
+pub(crate) use self::synthetic::stamp_of;
+pub(crate) use self::synthetic::{Shape, Synthetic, stamp_in};
 
 /// Flags that shape the published stream.
 #[derive(Clone, Debug, clap::Args)]

@@ -219,12 +219,18 @@ fn video_payload(stamp: Stamp, key: bool, size: usize, filler: &[u8]) -> Bytes {
     out.freeze()
 }
 
+/// The stamp of a whole frame (see [`stamp_in`]).
+#[cfg(test)]
+pub(crate) fn stamp_of(frame: &MediaFrame) -> Option<Stamp> {
+    stamp_in(frame.track(), &frame.payload)
+}
+
 /// The stamp of a frame of the synthetic stream as a player receives it:
 /// in the leading SEI NAL of a video frame, or at the start of an audio
-/// frame. `None` for frames of any other source.
-pub(crate) fn stamp_of(frame: &MediaFrame) -> Option<Stamp> {
-    let payload = &frame.payload[..];
-    match frame.track() {
+/// frame; `payload` may be only the head of the frame's payload. `None` for
+/// frames of any other source.
+pub(crate) fn stamp_in(track: TrackKind, payload: &[u8]) -> Option<Stamp> {
+    match track {
         TrackKind::Audio => Stamp::decode(payload),
         TrackKind::Video => {
             let sei = payload.get(4..7)?;
