@@ -66,4 +66,8 @@ pub(crate) struct PlacementArgs {
     /// At most N shards on each NUMA node.
     #[arg(long, value_name = "N")]
     pub(crate) shards_per_node: Option<usize>,
+    /// Let --shards exceed the CPUs chosen: shards then share CPUs in turn
+    /// (for tests and for measuring what sharding costs, not production).
+    #[arg(long)]
+    pub(crate) share_cpus: bool,
 }

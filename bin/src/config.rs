@@ -335,6 +335,7 @@ impl Settings {
                 .transpose()?,
             numa_node: file.placement.numa_node,
             shards_per_node: file.placement.shards_per_node,
+            share_cpus: false,
         };
         let stream_defaults = file.streams.apply("streams", &StreamLimits::default())?;
         let apps = file
@@ -425,6 +426,7 @@ pub(crate) fn apply_placement_flags(
     if let Some(n) = args.shards_per_node {
         request.shards_per_node = Some(n);
     }
+    request.share_cpus |= args.share_cpus;
     Ok(())
 }
 

@@ -16,6 +16,11 @@ pub struct PlacementRequest {
     pub numa_node: Option<usize>,
     /// `--shards-per-node N`: at most N shards on each node.
     pub shards_per_node: Option<usize>,
+    /// `--share-cpus`: with more shards than CPUs chosen, pin shards to the
+    /// chosen CPUs in turn instead of refusing. Shards on one CPU take
+    /// turns on it; this is for tests and for measuring what sharding
+    /// costs (2 shards on 1 CPU against 1 shard), not for production.
+    pub share_cpus: bool,
 }
 
 /// One shard: an executor pinned to one CPU.
@@ -43,7 +48,8 @@ impl Placement {
     /// `numa_node`, then capped per node by `shards_per_node`. `shards` takes
     /// that many of them, alternating between nodes so both memory controllers
     /// work; with no `shards`, every candidate gets a shard. Asking for more
-    /// shards than CPUs is an error: shards never share a core.
+    /// shards than CPUs is an error (shards never share a core) unless
+    /// `share_cpus` is set, which cycles through the chosen CPUs.
     pub fn plan(
         topology: &Topology,
         request: &PlacementRequest,
@@ -114,13 +120,13 @@ impl Placement {
             return Err(PlacementError::NoCpus);
         }
         if let Some(want) = request.shards {
-            if want > chosen.len() {
+            if want > chosen.len() && !request.share_cpus {
                 return Err(PlacementError::TooManyShards {
                     shards: want,
                     cpus: chosen.len(),
                 });
             }
-            chosen.truncate(want);
+            chosen = chosen.iter().copied().cycle().take(want).collect();
         }
         let shards = chosen
             .into_iter()
@@ -259,5 +265,19 @@ mod tests {
             }),
             "--shards must be at least 1"
         );
+    }
+
+    #[test]
+    fn sharing_cpus_cycles_through_the_chosen_ones() {
+        let topology = two_nodes();
+        let request = PlacementRequest {
+            shards: Some(3),
+            cpus: Some(vec![0]),
+            share_cpus: true,
+            ..PlacementRequest::default()
+        };
+        let placement = Placement::plan(&topology, &request).unwrap();
+        let cpus: Vec<usize> = placement.shards.iter().map(|s| s.cpu).collect();
+        assert_eq!(cpus, vec![0, 0, 0]);
     }
 }
