@@ -130,6 +130,7 @@ fn run_one(args: &Args, peer: Peer) -> anyhow::Result<Report> {
                 http: loopback(args.arcly_port + 1),
                 write_batch_ms: args.write_batch_ms,
                 connections: args.load.players_or(DEFAULT_PLAYERS) + 100,
+                share_cpus: false,
                 dir: &dir,
             })?;
             (server, args.arcly_port)

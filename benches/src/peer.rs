@@ -28,6 +28,8 @@ pub(crate) struct ArclyLaunch<'a> {
     pub(crate) write_batch_ms: u64,
     /// Room for this many RTMP connections per shard.
     pub(crate) connections: usize,
+    /// `--share-cpus`: more shards than CPUs, taking turns.
+    pub(crate) share_cpus: bool,
     /// Where its config and log go.
     pub(crate) dir: &'a Path,
 }
@@ -58,6 +60,7 @@ impl Server {
             http,
             write_batch_ms,
             connections,
+            share_cpus,
             dir,
         } = *launch;
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
@@ -75,6 +78,7 @@ impl Server {
         let child = Command::new(bin)
             .arg("serve")
             .args(["--shards", &shards.to_string(), "--cpus", cpus])
+            .args(share_cpus.then_some("--share-cpus"))
             .args(["--rtmp-listen", &rtmp.to_string()])
             .args(["--http-listen", &http.to_string()])
             .arg("--config")

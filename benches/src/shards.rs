@@ -6,9 +6,12 @@
 //! viewer-second and the ratio of two shards to one, which the target wants
 //! within 10 %. arcly's status API shows where the viewers went.
 //!
-//! arcly never puts two shards on one CPU (`serve --shards 2 --cpus 0` is
-//! refused: shards never share a core), and a harness sharing a CPU with the
-//! server measures itself; so this needs three CPUs and refuses on fewer.
+//! On a machine with only two CPUs both shards go on CPU A
+//! (`arcly serve --shards 2 --cpus A --share-cpus`, `--server-cpus A,A`),
+//! with the harness alone on the other: the figure is then what the second
+//! shard's mirror, relay and mailbox cost on top of one shard, which is the
+//! overhead the target bounds. With three or more CPUs each shard gets its
+//! own. A harness sharing a CPU with the server measures itself:
 //! `--share-harness-cpu` runs anyway to check the mechanics, and marks
 //! every run invalid.
 
@@ -45,8 +48,9 @@ pub(crate) struct Args {
     /// The `arcly` binary to run (`cargo build --release -p arcly`).
     #[arg(long, value_name = "PATH")]
     arcly_bin: PathBuf,
-    /// The server's two CPUs, A,B: one shard runs on A, two on A and B
-    /// [default: the first two usable CPUs].
+    /// The server's two CPUs, A,B: one shard runs on A, two on A and B;
+    /// A,A puts both shards on A [default: the first two usable CPUs, or
+    /// the first one twice on a machine with only two].
     #[arg(long, value_name = "A,B")]
     server_cpus: Option<String>,
     /// The harness's CPUs [default: every usable CPU but A and B].
@@ -97,10 +101,12 @@ fn plan_cpus(
             .collect::<Result<Vec<_>, _>>()
     });
     let (a, b) = match pair.as_ref().map(|p| p.as_deref()) {
-        Some(Ok(&[a, b])) if a != b => (a, b),
-        Some(_) => anyhow::bail!("--server-cpus takes two different CPUs, A,B"),
-        None => match usable {
-            &[a, b, ..] => (a, b),
+        Some(Ok(&[a, b])) => (a, b),
+        Some(_) => anyhow::bail!("--server-cpus takes two CPUs, A,B (A,A for both shards on A)"),
+        None => match *usable {
+            // Two CPUs: both shards on the first, the harness on the other.
+            [a, _] => (a, a),
+            [a, b, ..] => (a, b),
             _ => anyhow::bail!(
                 "arcly-bench shards needs two CPUs for arcly's two shards; this machine has {} usable ({listed})",
                 usable.len()
@@ -122,11 +128,10 @@ fn plan_cpus(
     if harness.is_empty() || shared.is_some() {
         anyhow::ensure!(
             share,
-            "arcly-bench shards needs at least 3 CPUs: two for arcly's shards (arcly serve \
-             refuses more shards than CPUs, so --shards 2 --cpus {a} cannot put both on one) \
-             and one for the harness, apart from the server it measures; this machine has {} \
-             usable ({listed}){}. Run it where there are 3 or more, or pass \
-             --share-harness-cpu to check the mechanics (every run is then invalid).",
+            "arcly-bench shards needs a CPU for the harness apart from the server it \
+             measures; this machine has {} usable ({listed}){}. Use --server-cpus A,A to put \
+             both shards on one CPU, or pass --share-harness-cpu to check the mechanics \
+             (every run is then invalid).",
             usable.len(),
             match shared {
                 Some(cpu) => format!(" and --cpu-harness shares cpu {cpu} with the server"),
@@ -221,7 +226,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 
 fn run_one(args: &Args, cpus: &Cpus, shards: usize) -> anyhow::Result<Report> {
     let loopback = |port| SocketAddr::from(([127, 0, 0, 1], port));
-    let server_cpus = if shards == 1 {
+    let server_cpus = if shards == 1 || cpus.a == cpus.b {
         cpus.a.to_string()
     } else {
         format!("{},{}", cpus.a, cpus.b)
@@ -236,6 +241,7 @@ fn run_one(args: &Args, cpus: &Cpus, shards: usize) -> anyhow::Result<Report> {
         http: loopback(args.arcly_port + 1),
         write_batch_ms: args.write_batch_ms,
         connections: players + 100,
+        share_cpus: shards > 1 && cpus.a == cpus.b,
         dir: &dir,
     })?;
     let http_root = format!("http://127.0.0.1:{}", args.arcly_port + 1);
@@ -371,24 +377,28 @@ mod tests {
     }
 
     #[test]
-    fn two_cpus_are_refused_unless_sharing_is_asked_for() {
-        let e = plan_cpus(&[0, 1], None, None, false)
-            .unwrap_err()
-            .to_string();
-        assert!(e.contains("needs at least 3 CPUs"), "{e}");
-        assert!(e.contains("--shards 2 --cpus 0"), "{e}");
+    fn two_cpus_put_both_shards_on_one_and_the_harness_on_the_other() {
+        let cpus = plan_cpus(&[0, 1], None, None, false).unwrap();
+        assert_eq!(
+            (cpus.a, cpus.b, cpus.harness, cpus.shared),
+            (0, 0, vec![1], None)
+        );
         let e = plan_cpus(&[0, 1, 2], None, Some("1-2"), false)
             .unwrap_err()
             .to_string();
         assert!(e.contains("shares cpu 1"), "{e}");
-        let cpus = plan_cpus(&[0, 1], None, None, true).unwrap();
+        let e = plan_cpus(&[0, 1], Some("0,1"), None, false)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("--server-cpus A,A"), "{e}");
+        let cpus = plan_cpus(&[0, 1], Some("0,1"), None, true).unwrap();
         assert_eq!((cpus.harness, cpus.shared), (vec![1], Some(1)));
     }
 
     #[test]
     fn refuses_bad_server_cpus() {
         assert!(plan_cpus(&[0, 1, 2], Some("0"), None, false).is_err());
-        assert!(plan_cpus(&[0, 1, 2], Some("1,1"), None, false).is_err());
+        assert!(plan_cpus(&[0, 1, 2], Some("1,1,2"), None, false).is_err());
         assert!(plan_cpus(&[0, 1, 2], Some("0,5"), None, false).is_err());
         assert!(plan_cpus(&[0], None, None, true).is_err());
     }
