@@ -6,20 +6,11 @@
 
 mod common;
 
-use std::io::Write;
-use std::time::{Duration, Instant};
-
-use common::{
-    Amf, Arcly, Healthy, assert_bad_connection_isolated, chunk_header_type0, plain_handshake,
-    tcp_connect,
-};
+use common::{Amf, BadInput, chunk_header_type0, plain_handshake, tcp_connect};
 
 #[test]
 fn an_amf0_string_longer_than_its_message_closes_only_that_connection() {
-    common::require_ffmpeg();
-    let server = Arcly::start();
-    let mut healthy = Healthy::start(&server);
-    let before = server.total("protocol_errors");
+    let bad = BadInput::start();
 
     // "connect", 1.0, { app: <string of 65535 bytes, of which 4 are here>
     let mut body = Vec::new();
@@ -33,22 +24,9 @@ fn an_amf0_string_longer_than_its_message_closes_only_that_connection() {
     body.extend_from_slice(b"live");
     assert!(body.len() <= 128, "one chunk at the default chunk size");
 
-    let mut conn = tcp_connect(server.rtmp);
+    let mut conn = tcp_connect(bad.server.rtmp);
     plain_handshake(&mut conn).expect("plain handshake");
     let mut bytes = chunk_header_type0(3, 0, body.len() as u32, 20, 0);
     bytes.extend_from_slice(&body);
-    let _ = conn.write_all(&bytes);
-    let sent = Instant::now();
-
-    assert_bad_connection_isolated(
-        &server,
-        &mut healthy,
-        &mut conn,
-        sent,
-        Duration::from_secs(3),
-        "protocol_errors",
-        before,
-    );
-    drop(healthy);
-    server.stop();
+    bad.send_and_expect_close(&mut conn, &bytes);
 }

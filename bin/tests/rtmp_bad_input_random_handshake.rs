@@ -4,35 +4,16 @@
 
 mod common;
 
-use std::io::Write;
-use std::time::{Duration, Instant};
-
-use common::{Arcly, HANDSHAKE_SIZE, Healthy, Rng, assert_bad_connection_isolated, tcp_connect};
+use common::{BadInput, HANDSHAKE_SIZE, Rng, tcp_connect};
 
 #[test]
 fn random_bytes_instead_of_a_handshake_close_only_that_connection() {
-    common::require_ffmpeg();
-    let server = Arcly::start();
-    let mut healthy = Healthy::start(&server);
-    let before = server.total("protocol_errors");
+    let bad = BadInput::start();
 
-    let mut conn = tcp_connect(server.rtmp);
+    let mut conn = tcp_connect(bad.server.rtmp);
     let mut garbage = Rng::new(0x0bad_5eed).bytes(1 + 2 * HANDSHAKE_SIZE);
     garbage[0] = 0xfa; // not version 3 (nor 6, the encrypted variant)
     // The server may close before it has read everything: a failed write
     // is expected then.
-    let _ = conn.write_all(&garbage);
-    let sent = Instant::now();
-
-    assert_bad_connection_isolated(
-        &server,
-        &mut healthy,
-        &mut conn,
-        sent,
-        Duration::from_secs(3),
-        "protocol_errors",
-        before,
-    );
-    drop(healthy);
-    server.stop();
+    bad.send_and_expect_close(&mut conn, &garbage);
 }

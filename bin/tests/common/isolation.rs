@@ -150,3 +150,45 @@ pub(crate) fn assert_bad_connection_isolated(
     assert_still_accepting(server);
     closed_after
 }
+
+/// A bad-input scenario: a 2-shard server with the [`Healthy`] bystanders,
+/// and its `protocol_errors` count before the bad connection.
+pub(crate) struct BadInput {
+    pub(crate) server: Arcly,
+    healthy: Healthy,
+    before: u64,
+}
+
+impl BadInput {
+    pub(crate) fn start() -> BadInput {
+        super::tools::require_ffmpeg();
+        let server = Arcly::start();
+        let healthy = Healthy::start(&server);
+        let before = server.total("protocol_errors");
+        BadInput {
+            server,
+            healthy,
+            before,
+        }
+    }
+
+    /// Writes `bytes` on `conn` (the server may close before it has read
+    /// them all: a failed write is expected then), checks with
+    /// [`assert_bad_connection_isolated`] that it closes `conn` for a
+    /// protocol error within 3 s and nothing else, and stops the server.
+    pub(crate) fn send_and_expect_close(mut self, conn: &mut TcpStream, bytes: &[u8]) {
+        let _ = std::io::Write::write_all(conn, bytes);
+        let sent = Instant::now();
+        assert_bad_connection_isolated(
+            &self.server,
+            &mut self.healthy,
+            conn,
+            sent,
+            Duration::from_secs(3),
+            "protocol_errors",
+            self.before,
+        );
+        drop(self.healthy);
+        self.server.stop();
+    }
+}

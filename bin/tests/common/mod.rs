@@ -34,7 +34,9 @@ pub(crate) use self::{
     handshake::{HANDSHAKE_SIZE, c0c1, plain_handshake, tcp_connect},
     hls::{MediaPlaylist, get_file, get_playlist, wait_segments},
     http::{http_get, http_get_bytes},
-    isolation::{Healthy, assert_bad_connection_isolated, assert_still_accepting, wait_closed},
+    isolation::{
+        BadInput, Healthy, assert_bad_connection_isolated, assert_still_accepting, wait_closed,
+    },
     media::{Clip, Packet, video_packets},
     process::{Background, Finished, run, tail},
     raw_rtmp::{Attempt, RawRtmp, Reply, RtmpMessage, chunk_header_type0},
