@@ -17,6 +17,8 @@ use serde::Deserialize;
 
 use crate::cli::{PlacementArgs, ServeArgs};
 
+mod auth;
+
 /// Default RTMP address.
 pub(crate) const DEFAULT_RTMP: &str = "0.0.0.0:1935";
 /// Default HTTP address.
@@ -74,8 +76,10 @@ pub(crate) struct Settings {
     pub(crate) rtmp: RtmpLimits,
     /// RTMP connections one shard serves at once.
     pub(crate) rtmp_max_connections_per_shard: usize,
-    /// Publish and play tokens per app.
+    /// Publish and play tokens and signing secrets per app.
     pub(crate) auth: TokenAuthenticator,
+    /// HTTP callback hooks, per app.
+    pub(crate) hooks: arcly_shard::HookConfig,
     /// Media merged per player write, per app.
     pub(crate) write_batch: WriteBatching,
     /// How streams are cut for HLS and LL-HLS.
@@ -96,6 +100,8 @@ struct FileConfig {
     rtmp: FileRtmp,
     #[serde(default)]
     hls: FileHls,
+    #[serde(default)]
+    hooks: auth::FileHooks,
     #[serde(default)]
     apps: BTreeMap<String, FileApp>,
 }
@@ -193,6 +199,8 @@ struct FileApp {
     publish_tokens: Vec<String>,
     #[serde(default)]
     play_tokens: Vec<String>,
+    #[serde(flatten)]
+    auth: auth::FileAppAuth,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -361,6 +369,7 @@ impl Settings {
                     .with_play_token(app, check_token(&format!("apps.{app}.play_tokens"), token)?);
             }
         }
+        let (hooks, auth) = auth::apply(&file.hooks, &file.apps, auth)?;
         let write_batch = WriteBatching {
             default: Duration::from_millis(file.streams.write_batch_ms.unwrap_or(0)),
             apps: file
@@ -403,6 +412,7 @@ impl Settings {
             rtmp: file.rtmp.apply()?,
             rtmp_max_connections_per_shard,
             auth,
+            hooks,
             write_batch,
             hls: file.hls.apply()?,
         })

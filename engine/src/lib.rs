@@ -29,7 +29,9 @@ mod viewer;
 mod viewers;
 
 pub use app_limits::AppLimits;
-pub use auth::{AllowAll, AuthError, AuthRequest, Authenticator, TokenAuthenticator, query_param};
+pub use auth::{
+    AllowAll, AuthError, AuthRequest, Authenticator, SigningSecret, TokenAuthenticator, query_param,
+};
 pub use configs::ConfigSet;
 pub use frame::{Codec, FrameFlags, MediaFrame, Timestamp, TrackKind};
 pub use gop::GopCache;

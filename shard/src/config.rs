@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use arcly_engine::{AllowAll, AppLimits, Authenticator, NoopObserver, Observer};
 
+use crate::auth::HookConfig;
 use crate::mailbox::MailboxConfig;
 use crate::placement::ShardSpec;
 
@@ -32,6 +33,8 @@ pub struct RuntimeConfig {
     pub observer: Arc<dyn Observer>,
     /// Decides who may publish and play, for every protocol.
     pub authenticator: Arc<dyn Authenticator>,
+    /// The operator's HTTP hooks, asked after `authenticator` allows.
+    pub hooks: HookConfig,
     /// How long an unpublished stream waits for its publisher to come back
     /// before the reaper ends it.
     pub unpublish_grace: Duration,
@@ -63,6 +66,7 @@ impl RuntimeConfig {
             limits: AppLimits::default(),
             observer: Arc::new(NoopObserver),
             authenticator: Arc::new(AllowAll),
+            hooks: HookConfig::default(),
             unpublish_grace: Duration::from_secs(10),
             reaper_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
@@ -98,6 +102,7 @@ impl fmt::Debug for RuntimeConfig {
             .field("io_memory", &self.io_memory)
             .field("ring_depth", &self.ring_depth)
             .field("limits", &self.limits)
+            .field("hooks", &self.hooks)
             .field("unpublish_grace", &self.unpublish_grace)
             .field("reaper_interval", &self.reaper_interval)
             .field("request_timeout", &self.request_timeout)

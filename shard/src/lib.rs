@@ -37,6 +37,7 @@ pub mod owner;
 pub mod placement;
 pub mod preflight;
 
+mod auth;
 mod bench;
 mod config;
 mod ctx;
@@ -56,6 +57,7 @@ mod signals;
 mod stats;
 mod task;
 
+pub use auth::{DEFAULT_HOOK_TIMEOUT, HLS_VERDICT_TTL, HookConfig, HookUrl, HookUrlError, Hooks};
 pub use config::RuntimeConfig;
 pub use ctx::ShardCtx;
 pub use drivers::batch::WriteBatching;

@@ -25,6 +25,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     );
     config.unpublish_grace = settings.unpublish_grace;
     config.authenticator = Arc::new(settings.auth.clone());
+    config.hooks = settings.hooks.clone();
     preflight::check(placement.len(), config.io_memory as u64).map_err(Failure::runtime)?;
 
     let mut runtime = Runtime::start(config).map_err(Failure::runtime)?;

@@ -5,6 +5,8 @@
 //!   stay queued behind it. Requests with a body are refused for now.
 //! - [`ResponseHead`] writes a status line and headers with the body framing
 //!   chosen by [`BodyFraming`]: a length, chunked, or until close.
+//! - [`ResponseParser::feed`] reads a response head, for arcly as a client
+//!   (the auth hooks).
 //! - [`encode_chunk`] and [`encode_last_chunk`] write a chunked body.
 //! - [`percent_decode`] undoes URL escapes in paths and query strings.
 //! - [`RangeRequest`] reads a single-range `Range` header for a segment.
@@ -16,6 +18,7 @@ mod percent;
 mod range;
 mod request;
 mod response;
+mod response_parser;
 
 pub use chunked::{LAST_CHUNK, encode_chunk, encode_chunk_prefix, encode_last_chunk};
 pub use error::HttpError;
@@ -26,3 +29,4 @@ pub use request::{
     DEFAULT_MAX_HEAD_LEN, DEFAULT_MAX_HEADERS, Method, RequestHead, RequestParser, Version,
 };
 pub use response::{BodyFraming, ResponseHead, reason_phrase};
+pub use response_parser::{ParsedResponseHead, ResponseHeadError, ResponseParser};

@@ -35,7 +35,7 @@ pub(super) async fn start(
 ) -> Result<Subscription, Response> {
     let query = request.query.as_deref().unwrap_or("");
     let auth = AuthRequest::new(key.app(), key.name(), query, None, "http-flv");
-    if let Err(e) = ctx.config().authenticator.authorize_play(&auth) {
+    if let Err(e) = ctx.authorize_play(&auth).await {
         return Err(Response::text(403, &format!("play {key} refused: {e}")));
     }
     match ctx.subscribe(key).await {
@@ -67,6 +67,8 @@ pub(super) async fn stream(
     mut subscription: Subscription,
     config: &HttpConfig,
 ) {
+    let query = request.query.as_deref().unwrap_or("");
+    let _play_done = ctx.play_done_hook(&key, query, Some(conn.peer_addr()), "http-flv");
     let framing = BodyFraming::streaming(request.version);
     let head = ResponseHead::new(200, framing)
         .header("content-type", "video/x-flv")

@@ -31,7 +31,7 @@ pub(super) async fn start(
     };
     let peer = io.conn.peer_addr();
     let request = AuthRequest::new(app, stream, query, Some(peer), "rtmp");
-    if let Err(e) = ctx.config().authenticator.authorize_play(&request) {
+    if let Err(e) = ctx.authorize_play(&request).await {
         eprintln!(
             "shard={} peer={peer} rtmp: play {key} refused: {e}",
             ctx.id()
@@ -43,6 +43,7 @@ pub(super) async fn start(
         Err(SubscribeError::NotFound(_)) => return refuse(ctx, io, PlayRejection::NotFound).await,
         Err(e) => return refuse(ctx, io, PlayRejection::Failed(e.to_string())).await,
     };
+    let _play_done = ctx.play_done_hook(&key, query, Some(peer), "rtmp");
     if let Err(e) = io.session.accept_play() {
         return e.into();
     }

@@ -33,7 +33,7 @@ pub(super) async fn start(
     };
     let peer = io.conn.peer_addr();
     let request = AuthRequest::new(app, stream, query, Some(peer), "rtmp");
-    if let Err(e) = ctx.config().authenticator.authorize_publish(&request) {
+    if let Err(e) = ctx.authorize_publish(&request).await {
         eprintln!(
             "shard={} peer={peer} rtmp: publish {key} refused: {e}",
             ctx.id()
@@ -72,6 +72,8 @@ pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> En
         }
         Err(e) => return refuse(ctx, io, PublishRejection::Rejected(e.to_string())).await,
     };
+    let _publish_done =
+        ctx.publish_done_hook(publisher.key(), "", Some(io.conn.peer_addr()), "rtmp");
     if let Err(e) = io.session.accept_publish() {
         return e.into();
     }

@@ -47,7 +47,7 @@ pub(super) async fn respond(
     ) {
         // Players fetch playlists first: that is where access is checked.
         let auth = AuthRequest::new(key.app(), key.name(), &query, None, "hls");
-        if let Err(e) = ctx.config().authenticator.authorize_play(&auth) {
+        if let Err(e) = ctx.authorize_play(&auth).await {
             return Response::text(403, &format!("play {key} refused: {e}"));
         }
     }

@@ -1,7 +1,18 @@
-//! Who may publish and who may play: a trait the operator plugs in.
+//! Who may publish and who may play: a trait the operator plugs in, and
+//! the checks that need nothing but the request — static tokens
+//! ([`TokenAuthenticator`]) and HMAC-signed URLs with an expiry
+//! ([`SigningSecret`]).
+//!
+//! Checks that ask a remote service (the HTTP callback hooks) do I/O, so
+//! they live in the shard, which runs them after these.
 
-use std::collections::HashMap;
+mod signed;
+mod token;
+
 use std::net::SocketAddr;
+
+pub use signed::SigningSecret;
+pub use token::TokenAuthenticator;
 
 /// Why a publish or play request was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -18,6 +29,43 @@ pub enum AuthError {
     /// The request carries a token that is not accepted.
     #[error("bad token")]
     BadToken,
+    /// A signed URL is required and the request lacks its `expires` or
+    /// `sign` parameter.
+    #[error("missing signature (the url needs expires= and sign=)")]
+    MissingSignature,
+    /// The `sign` parameter is not the HMAC of this app, stream and
+    /// `expires` under the app's secret (or `expires` is not a number).
+    #[error("bad signature")]
+    BadSignature,
+    /// The signature is genuine but its `expires` has passed.
+    #[error("signature expired at {expires} (now {now}, unix seconds)")]
+    SignatureExpired {
+        /// The `expires` the URL carries, in UNIX seconds.
+        expires: u64,
+        /// The time of the request, in UNIX seconds.
+        now: u64,
+    },
+    /// A signed URL was checked without the time of the request (the
+    /// driver did not set [`AuthRequest::now`]).
+    #[error("signature cannot be checked: the request carries no time")]
+    NoTime,
+    /// An operator's HTTP hook answered with a status other than 2xx.
+    #[error("{hook} hook refused with status {status}")]
+    HookRefused {
+        /// The hook (`on_publish`, `on_play`).
+        hook: &'static str,
+        /// The status it answered.
+        status: u16,
+    },
+    /// An operator's HTTP hook could not be asked (unreachable, timed out,
+    /// answered garbage), and the hooks fail closed.
+    #[error("{hook} hook failed, refusing (fail closed): {reason}")]
+    HookFailed {
+        /// The hook (`on_publish`, `on_play`).
+        hook: &'static str,
+        /// What went wrong, with the hook's URL.
+        reason: String,
+    },
 }
 
 /// A publish or play request, as every protocol can describe it.
@@ -35,10 +83,14 @@ pub struct AuthRequest<'a> {
     pub peer: Option<SocketAddr>,
     /// The protocol (`"rtmp"`, `"http-flv"`, `"hls"` ...).
     pub protocol: &'a str,
+    /// When the request arrived, in seconds since the UNIX epoch. This
+    /// crate reads no clock: the driver sets it ([`AuthRequest::at`]), and a
+    /// signed URL is refused without it.
+    pub now: Option<u64>,
 }
 
 impl<'a> AuthRequest<'a> {
-    /// A request, with `token` taken from `query`.
+    /// A request, with `token` taken from `query` and no time yet.
     pub fn new(
         app: &'a str,
         stream: &'a str,
@@ -53,14 +105,24 @@ impl<'a> AuthRequest<'a> {
             token: query_param(query, "token"),
             peer,
             protocol,
+            now: None,
+        }
+    }
+
+    /// The same request, arrived at `now_unix_secs`.
+    pub fn at(self, now_unix_secs: u64) -> AuthRequest<'a> {
+        AuthRequest {
+            now: Some(now_unix_secs),
+            ..self
         }
     }
 }
 
 /// Decides whether a publish or play may go ahead. Both default to yes.
 ///
-/// Called once per session, before any media flows; it must not block (an
-/// authenticator that asks a remote service belongs in the driver).
+/// Called once per session, before any media flows; it must not block
+/// (asking a remote service is the shard's job: its HTTP hooks run after
+/// this allows).
 pub trait Authenticator: Send + Sync {
     /// May this client publish?
     fn authorize_publish(&self, _req: &AuthRequest<'_>) -> Result<(), AuthError> {
@@ -78,85 +140,6 @@ pub trait Authenticator: Send + Sync {
 pub struct AllowAll;
 
 impl Authenticator for AllowAll {}
-
-/// Shared secrets in the `token` query parameter, per app and per side
-/// (publish, play). A side of an app with no tokens is open; with tokens, a
-/// request must carry one of them.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TokenAuthenticator {
-    apps: HashMap<String, AppTokens>,
-}
-
-/// The tokens of one app.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-struct AppTokens {
-    publish: Vec<String>,
-    play: Vec<String>,
-}
-
-impl TokenAuthenticator {
-    /// No tokens: every app open.
-    pub fn new() -> TokenAuthenticator {
-        TokenAuthenticator::default()
-    }
-
-    /// Publishers to `app` must present `token` (or another token added).
-    pub fn with_publish_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
-        self.apps
-            .entry(app.to_owned())
-            .or_default()
-            .publish
-            .push(token.to_owned());
-        self
-    }
-
-    /// Players of `app` must present `token` (or another token added).
-    pub fn with_play_token(mut self, app: &str, token: &str) -> TokenAuthenticator {
-        self.apps
-            .entry(app.to_owned())
-            .or_default()
-            .play
-            .push(token.to_owned());
-        self
-    }
-
-    /// Whether no app has any token (everything open).
-    pub fn is_open(&self) -> bool {
-        self.apps
-            .values()
-            .all(|t| t.publish.is_empty() && t.play.is_empty())
-    }
-
-    fn check(accepted: &[String], req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        if accepted.is_empty() {
-            return Ok(());
-        }
-        match req.token {
-            None => Err(AuthError::MissingToken),
-            // Check every token, so timing says nothing about which matched.
-            Some(token)
-                if accepted
-                    .iter()
-                    .fold(false, |ok, t| same_secret(token, t) | ok) =>
-            {
-                Ok(())
-            }
-            Some(_) => Err(AuthError::BadToken),
-        }
-    }
-}
-
-impl Authenticator for TokenAuthenticator {
-    fn authorize_publish(&self, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        let tokens = self.apps.get(req.app).map_or(&[][..], |t| &t.publish[..]);
-        TokenAuthenticator::check(tokens, req)
-    }
-
-    fn authorize_play(&self, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        let tokens = self.apps.get(req.app).map_or(&[][..], |t| &t.play[..]);
-        TokenAuthenticator::check(tokens, req)
-    }
-}
 
 /// Compares in time that depends on the lengths only, so a guesser learns
 /// nothing from how long a refusal takes.
@@ -198,31 +181,21 @@ mod tests {
     }
 
     #[test]
-    fn requests_carry_their_token() {
+    fn requests_carry_their_token_and_time() {
         let req = AuthRequest::new("live", "cam", "token=s3cret", None, "rtmp");
         assert_eq!(req.token, Some("s3cret"));
+        assert_eq!(req.now, None);
+        assert_eq!(req.at(17).now, Some(17));
         assert_eq!(AllowAll.authorize_publish(&req), Ok(()));
         assert_eq!(AllowAll.authorize_play(&req), Ok(()));
     }
 
     #[test]
-    fn tokens_guard_each_side() {
-        let auth = TokenAuthenticator::new()
-            .with_publish_token("live", "old")
-            .with_publish_token("live", "s3cret");
-        assert!(!auth.is_open());
-        let good = AuthRequest::new("live", "cam", "token=s3cret", None, "rtmp");
-        let bad = AuthRequest::new("live", "cam", "token=s3creT", None, "rtmp");
-        let none = AuthRequest::new("live", "cam", "", None, "rtmp");
-        assert_eq!(auth.authorize_publish(&good), Ok(()));
-        assert_eq!(auth.authorize_publish(&bad), Err(AuthError::BadToken));
-        assert_eq!(auth.authorize_publish(&none), Err(AuthError::MissingToken));
-        assert_eq!(auth.authorize_play(&none), Ok(()));
-        let other_app = AuthRequest::new("open", "cam", "", None, "rtmp");
-        assert_eq!(auth.authorize_publish(&other_app), Ok(()));
-        let play = TokenAuthenticator::new().with_play_token("live", "v");
-        assert_eq!(play.authorize_play(&none), Err(AuthError::MissingToken));
-        assert_eq!(play.authorize_publish(&none), Ok(()));
+    fn compares_secrets_whole() {
+        assert!(same_secret("s3cret", "s3cret"));
+        assert!(!same_secret("s3cret", "s3creT"));
+        assert!(!same_secret("s3cre", "s3cret"));
+        assert!(!same_secret("", "x"));
     }
 
     #[test]
@@ -232,5 +205,29 @@ mod tests {
         };
         assert_eq!(denied.to_string(), "denied: stream key banned");
         assert_eq!(AuthError::MissingToken.to_string(), "missing token");
+        assert_eq!(
+            AuthError::SignatureExpired {
+                expires: 10,
+                now: 11
+            }
+            .to_string(),
+            "signature expired at 10 (now 11, unix seconds)"
+        );
+        assert_eq!(
+            AuthError::HookRefused {
+                hook: "on_publish",
+                status: 403
+            }
+            .to_string(),
+            "on_publish hook refused with status 403"
+        );
+        assert_eq!(
+            AuthError::HookFailed {
+                hook: "on_play",
+                reason: "http://127.0.0.1:9/play: connection refused".into()
+            }
+            .to_string(),
+            "on_play hook failed, refusing (fail closed): http://127.0.0.1:9/play: connection refused"
+        );
     }
 }
