@@ -38,6 +38,7 @@ npm_ci() {
 }
 rustup component list --installed 2>/dev/null | grep -q rustfmt || rustup component add rustfmt clippy
 apt_install ffmpeg          # ffmpeg/ffprobe: RTMP interop tests (bin/tests/rtmp_*)
+apt_install prometheus      # promtool: /metrics must pass `promtool check metrics` (bin/tests/api_*)
 pip_install av av           # PyAV (bundles FFmpeg 8): enhanced RTMP (HEVC, AV1) interop
 apt_install chromium        # headless Chromium: HLS plays in a real browser (bin/tests/browser_*)
 # Node.js runs tests/browser/play_hls.mjs. NodeSource's nodejs bundles npm and

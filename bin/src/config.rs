@@ -84,6 +84,8 @@ pub(crate) struct Settings {
     pub(crate) write_batch: WriteBatching,
     /// How streams are cut for HLS and LL-HLS.
     pub(crate) hls: HlsSettings,
+    /// The token `/metrics` and `/api/*` want, if any.
+    pub(crate) admin_token: Option<String>,
 }
 
 /// The TOML file, as written: every key optional.
@@ -92,6 +94,7 @@ pub(crate) struct Settings {
 struct FileConfig {
     rtmp_listen: Option<String>,
     http_listen: Option<String>,
+    admin_token: Option<String>,
     #[serde(default)]
     placement: FilePlacement,
     #[serde(default)]
@@ -415,6 +418,11 @@ impl Settings {
             hooks,
             write_batch,
             hls: file.hls.apply()?,
+            admin_token: file
+                .admin_token
+                .as_deref()
+                .map(|token| check_token("admin_token", token).map(str::to_owned))
+                .transpose()?,
         })
     }
 }

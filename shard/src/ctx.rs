@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::RuntimeConfig;
+use crate::drivers::http::api::clients;
 use crate::latch::Latch;
 use crate::mailbox::{Mailbox, SendError};
 use crate::message::{Control, Message, RunOnShard, Stats};
@@ -147,6 +148,7 @@ impl ShardCtx {
         let c = &shard.counters;
         let m = &shard.mailbox.counters;
         let (streams_owned, streams_mirrored, viewers) = shard.streams.counts();
+        let clients = clients::counts();
         ShardStats {
             shard: shard.id,
             streams_owned,
@@ -173,6 +175,16 @@ impl ShardCtx {
             protocol_errors: c.protocol_errors.get(),
             timeouts: c.timeouts.get(),
             connections_refused: c.connections_refused.get(),
+            publishers: clients.publishers,
+            rtmp_players: clients.rtmp_players,
+            http_flv_players: clients.http_flv_players,
+            hls_requests: c.hls_requests.get(),
+            kicks: c.kicks.get(),
+            refused_unauthorized: c.refused_unauthorized.get(),
+            refused_not_found: c.refused_not_found.get(),
+            refused_bad_name: c.refused_bad_name.get(),
+            refused_other: c.refused_other.get(),
+            histograms: c.histograms.snapshot(),
         }
     }
 
@@ -196,6 +208,28 @@ impl ShardCtx {
         all.push(self.stats());
         all.sort_by_key(|s| s.shard);
         all
+    }
+
+    /// Runs `f` on every shard at once (see [`ShardCtx::call_on`]) and
+    /// returns the answers in shard order; a shard that could not take the
+    /// job or did not answer within `limit` is `None`.
+    pub async fn call_on_all<T, F, Fut>(&self, limit: Duration, f: F) -> Vec<Option<T>>
+    where
+        T: Send + 'static,
+        F: FnOnce(ShardCtx) -> Fut + Send + Clone + 'static,
+        Fut: Future<Output = T> + 'static,
+    {
+        let calls: Vec<Task<Option<T>>> = (0..self.shards())
+            .map(|to| {
+                let (ctx, f) = (self.clone(), f.clone());
+                self.spawn(async move { ctx.call_on(to, limit, f).await })
+            })
+            .collect();
+        let mut answers = Vec::with_capacity(calls.len());
+        for call in calls {
+            answers.push(call.await);
+        }
+        answers
     }
 
     /// Whether the shard has been asked to stop.

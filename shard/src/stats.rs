@@ -1,7 +1,12 @@
 //! Per-shard counters: plain cells bumped on the hot path, copied into a
 //! [`ShardStats`] when someone asks (a scrape, the CLI, a test).
 
+mod histogram;
+
 use std::cell::Cell;
+
+use self::histogram::{GOP_BYTES, GOP_FRAMES, JOIN_MICROS, LATENCY_MICROS};
+pub(crate) use self::histogram::{Histogram, HistogramSnapshot};
 
 /// What one shard has done since it started, and what it holds now.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -58,12 +63,32 @@ pub struct ShardStats {
     pub timeouts: u64,
     /// Connections refused at accept because the shard was at its limit.
     pub connections_refused: u64,
+    /// RTMP publishers connected to this shard now.
+    pub publishers: u64,
+    /// RTMP players connected to this shard now.
+    pub rtmp_players: u64,
+    /// HTTP-FLV players connected to this shard now.
+    pub http_flv_players: u64,
+    /// HLS playlists, segments and parts asked of this shard.
+    pub hls_requests: u64,
+    /// Connections closed through the admin API.
+    pub kicks: u64,
+    /// Publishers and players refused for their credentials.
+    pub refused_unauthorized: u64,
+    /// Players refused because the stream was not live.
+    pub refused_not_found: u64,
+    /// Publishers refused because the key was taken or not valid.
+    pub refused_bad_name: u64,
+    /// Publishers and players refused for any other reason.
+    pub refused_other: u64,
+    /// Histograms of what this shard measured.
+    pub(crate) histograms: HistogramSnapshots,
 }
 
 impl ShardStats {
     /// Every counter with its name, in declaration order: what the status
     /// API and metrics print, so a new counter shows up everywhere at once.
-    pub fn fields(&self) -> [(&'static str, u64); 25] {
+    pub fn fields(&self) -> [(&'static str, u64); 34] {
         [
             ("shard", self.shard as u64),
             ("streams_owned", self.streams_owned),
@@ -90,7 +115,73 @@ impl ShardStats {
             ("protocol_errors", self.protocol_errors),
             ("timeouts", self.timeouts),
             ("connections_refused", self.connections_refused),
+            ("publishers", self.publishers),
+            ("rtmp_players", self.rtmp_players),
+            ("http_flv_players", self.http_flv_players),
+            ("hls_requests", self.hls_requests),
+            ("kicks", self.kicks),
+            ("refused_unauthorized", self.refused_unauthorized),
+            ("refused_not_found", self.refused_not_found),
+            ("refused_bad_name", self.refused_bad_name),
+            ("refused_other", self.refused_other),
         ]
+    }
+}
+
+/// The histograms of one shard (or of all, added up).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct HistogramSnapshots {
+    /// Microseconds from a subscribe to the viewer's first media frame.
+    pub(crate) join_micros: HistogramSnapshot,
+    /// Microseconds from a keyframe's arrival on the shard to its hand-over
+    /// to a viewer's driver, sampled at keyframes.
+    pub(crate) delivery_latency_micros: HistogramSnapshot,
+    /// Video frames per GOP, recorded at each keyframe on the owner.
+    pub(crate) gop_frames: HistogramSnapshot,
+    /// Video bytes per GOP, recorded at each keyframe on the owner.
+    pub(crate) gop_bytes: HistogramSnapshot,
+}
+
+impl HistogramSnapshots {
+    /// Adds another shard's histograms.
+    pub(crate) fn merge(&mut self, other: &HistogramSnapshots) {
+        self.join_micros.merge(&other.join_micros);
+        self.delivery_latency_micros
+            .merge(&other.delivery_latency_micros);
+        self.gop_frames.merge(&other.gop_frames);
+        self.gop_bytes.merge(&other.gop_bytes);
+    }
+}
+
+/// The histograms a shard records into; see [`HistogramSnapshots`].
+#[derive(Debug)]
+pub(crate) struct Histograms {
+    pub(crate) join_micros: Histogram,
+    pub(crate) delivery_latency_micros: Histogram,
+    pub(crate) gop_frames: Histogram,
+    pub(crate) gop_bytes: Histogram,
+}
+
+impl Default for Histograms {
+    fn default() -> Self {
+        Histograms {
+            join_micros: Histogram::new(JOIN_MICROS),
+            delivery_latency_micros: Histogram::new(LATENCY_MICROS),
+            gop_frames: Histogram::new(GOP_FRAMES),
+            gop_bytes: Histogram::new(GOP_BYTES),
+        }
+    }
+}
+
+impl Histograms {
+    /// What they hold now.
+    pub(crate) fn snapshot(&self) -> HistogramSnapshots {
+        HistogramSnapshots {
+            join_micros: self.join_micros.snapshot(),
+            delivery_latency_micros: self.delivery_latency_micros.snapshot(),
+            gop_frames: self.gop_frames.snapshot(),
+            gop_bytes: self.gop_bytes.snapshot(),
+        }
     }
 }
 
@@ -111,6 +202,13 @@ pub(crate) struct Counters {
     pub(crate) protocol_errors: Cell<u64>,
     pub(crate) timeouts: Cell<u64>,
     pub(crate) connections_refused: Cell<u64>,
+    pub(crate) hls_requests: Cell<u64>,
+    pub(crate) kicks: Cell<u64>,
+    pub(crate) refused_unauthorized: Cell<u64>,
+    pub(crate) refused_not_found: Cell<u64>,
+    pub(crate) refused_bad_name: Cell<u64>,
+    pub(crate) refused_other: Cell<u64>,
+    pub(crate) histograms: Histograms,
 }
 
 /// Adds `n` to a counter.
@@ -121,4 +219,29 @@ pub(crate) fn add(cell: &Cell<u64>, n: u64) {
 /// Adds one to a counter.
 pub(crate) fn bump(cell: &Cell<u64>) {
     add(cell, 1);
+}
+
+/// Why a publisher or player was refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Refusal {
+    /// Missing or wrong credentials.
+    Unauthorized,
+    /// No such live stream.
+    NotFound,
+    /// The key is taken or not valid.
+    BadName,
+    /// Anything else (a busy owner, a stopping shard ...).
+    Other,
+}
+
+impl Counters {
+    /// Counts a refused publisher or player.
+    pub(crate) fn refused(&self, why: Refusal) {
+        bump(match why {
+            Refusal::Unauthorized => &self.refused_unauthorized,
+            Refusal::NotFound => &self.refused_not_found,
+            Refusal::BadName => &self.refused_bad_name,
+            Refusal::Other => &self.refused_other,
+        });
+    }
 }

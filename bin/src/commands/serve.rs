@@ -49,6 +49,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             HttpConfig {
                 write_batch: settings.write_batch.clone(),
                 hls: settings.hls.clone(),
+                admin_token: settings.admin_token.clone(),
             },
         )
         .map_err(|e| Failure::runtime(format!("http_listen {}: {e}", settings.http_listen)))?;
@@ -61,7 +62,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     println!("placement: {placement}");
     println!("rtmp: listening on {rtmp}");
     println!(
-        "http: listening on {http} (HTTP-FLV /APP/STREAM.flv, HLS /APP/STREAM/index.m3u8 and ll.m3u8, status API /healthz, /api/v1/shards)"
+        "http: listening on {http} (HTTP-FLV /APP/STREAM.flv, HLS /APP/STREAM/index.m3u8 and ll.m3u8, operator API /healthz, /readyz, /metrics, /api/v1/...)"
     );
     runtime.join().map_err(Failure::runtime)?;
     println!("arcly: stopped");

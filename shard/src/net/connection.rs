@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::io;
 use std::net::SocketAddr;
-use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 
 use bytes::{Bytes, BytesMut};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
@@ -110,6 +110,12 @@ impl Connection {
     /// The remote address.
     pub fn peer_addr(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// The socket's descriptor, for the admin API (`TCP_INFO`, kicks);
+    /// valid while the connection lives.
+    pub(crate) fn raw_fd(&self) -> RawFd {
+        self.stream.as_raw_fd()
     }
 
     /// The listener this connection came through.

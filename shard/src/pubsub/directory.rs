@@ -8,6 +8,7 @@ use arcly_engine::StreamKey;
 
 use super::error::PublishRefusal;
 use super::forward::Forward;
+use super::hub::Hub;
 use super::mirror::Mirror;
 use super::origin::Origin;
 use crate::ShardCtx;
@@ -93,6 +94,16 @@ impl Directory {
     /// Every mirror.
     pub(crate) fn mirrors(&self) -> Vec<Rc<Mirror>> {
         self.mirrors.borrow().values().cloned().collect()
+    }
+
+    /// Every copy of a stream viewers can join here, with whether it is
+    /// the origin: the origins, then the mirrors that have their snapshot.
+    pub(crate) fn copies(&self) -> Vec<(Rc<Hub>, bool)> {
+        let origins = self.origins.borrow();
+        let mirrors = self.mirrors.borrow();
+        let origins = origins.values().map(|o| (Rc::clone(&o.hub), true));
+        let mirrors = mirrors.values().filter_map(|m| Some((m.hub()?, false)));
+        origins.chain(mirrors).collect()
     }
 
     /// Counts a new subscription.

@@ -3,8 +3,11 @@
 
 use std::cell::{Cell, RefCell};
 use std::task::Waker;
+use std::time::Instant;
 
-use arcly_engine::{Stream, StreamKey, StreamState, ViewerId};
+use arcly_engine::{MediaFrame, Seq, Stream, StreamKey, StreamState, TrackKind, ViewerId};
+
+use crate::stats::Counters;
 
 /// A stream copy and its waiting viewers.
 ///
@@ -27,6 +30,12 @@ pub(crate) struct Hub {
     /// Bumped each time `waiting` is emptied; a viewer that registered in
     /// the current epoch is already in the list.
     epoch: Cell<u64>,
+    /// The newest GOP-starting keyframe and when it arrived on this shard,
+    /// for sampling delivery latency.
+    last_keyframe: Cell<Option<(Seq, Instant)>>,
+    /// Video frames and bytes since that keyframe, for the GOP size
+    /// histograms (kept on the origin only, so each GOP counts once).
+    gop_video: Cell<(u64, u64)>,
 }
 
 impl Hub {
@@ -39,6 +48,39 @@ impl Hub {
             resync_dropped: Cell::new(0),
             waiting: RefCell::new(Vec::new()),
             epoch: Cell::new(0),
+            last_keyframe: Cell::new(None),
+            gop_video: Cell::new((0, 0)),
+        }
+    }
+
+    /// Pushes a frame into the stream (see [`Stream::push`]), noting when
+    /// each keyframe arrived and, on the origin, recording the size of the
+    /// GOP it closes. Costs a few cell updates; the clock is `now`.
+    pub(crate) fn push(&self, counters: &Counters, frame: MediaFrame, now: Instant) -> Seq {
+        let video = frame.track() == TrackKind::Video && !frame.is_config();
+        let starts_gop = frame.starts_gop();
+        let len = frame.len() as u64;
+        let (seq, origin) = self.with(|stream| (stream.push(frame, now), stream.is_origin()));
+        if starts_gop {
+            self.last_keyframe.set(Some((seq, now)));
+            let (frames, bytes) = self.gop_video.replace((0, 0));
+            if origin && frames > 0 {
+                counters.histograms.gop_frames.record(frames);
+                counters.histograms.gop_bytes.record(bytes);
+            }
+        }
+        if video && origin {
+            let (frames, bytes) = self.gop_video.get();
+            self.gop_video.set((frames + 1, bytes + len));
+        }
+        seq
+    }
+
+    /// When keyframe `seq` arrived here, if it is the newest keyframe.
+    pub(crate) fn keyframe_arrival(&self, seq: Seq) -> Option<Instant> {
+        match self.last_keyframe.get() {
+            Some((newest, at)) if newest == seq => Some(at),
+            _ => None,
         }
     }
 

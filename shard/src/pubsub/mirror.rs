@@ -118,7 +118,7 @@ impl Mirror {
                     if let Some(hub) = self.hub() {
                         bump(&counters.frames_in);
                         add(&counters.bytes_in, frame.len() as u64);
-                        hub.with(|stream| stream.push(frame, now));
+                        hub.push(counters, frame, now);
                     }
                 }
                 RelayItem::Unpublished => self.with_hub(|s| s.unpublish(now)),

@@ -97,7 +97,7 @@ impl Origin {
         }
         let relaying = !relays.is_empty();
         drop(relays);
-        self.hub.with(|stream| stream.push(frame, Instant::now()));
+        self.hub.push(counters, frame, Instant::now());
         self.hub.wake_viewers();
         if relaying {
             self.queue_flush(ctx);

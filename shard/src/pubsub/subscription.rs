@@ -4,9 +4,9 @@ use std::cell::Cell;
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use arcly_engine::{EvictReason, MediaFrame, Pull, Seq, StreamKey, ViewerId};
+use arcly_engine::{EvictReason, MediaFrame, Pull, Seq, StreamKey, TrackKind, ViewerId};
 
 use super::error::SubscribeError;
 use super::hub::Hub;
@@ -59,6 +59,9 @@ pub struct Subscription {
     queued_bytes: usize,
     /// The hub epoch this viewer's waker was registered in.
     registered: Cell<Option<u64>>,
+    /// When the subscribe was asked for, until the first media frame goes
+    /// out (for the join time histogram).
+    joining: Option<Instant>,
 }
 
 impl ShardCtx {
@@ -74,13 +77,19 @@ impl ShardCtx {
         if self.is_stopping() {
             return Err(SubscribeError::Stopping(key.clone()));
         }
+        let asked_at = Instant::now();
         let streams = &self.shard.streams;
         let owner = owner(key, self.shards());
         if owner == self.id() {
             let origin = streams
                 .origin(key)
                 .ok_or_else(|| SubscribeError::NotFound(key.clone()))?;
-            return Ok(Subscription::join(self, Rc::clone(&origin.hub), None));
+            return Ok(Subscription::join(
+                self,
+                Rc::clone(&origin.hub),
+                None,
+                asked_at,
+            ));
         }
         let unreachable = || SubscribeError::Unreachable {
             key: key.clone(),
@@ -122,7 +131,7 @@ impl ShardCtx {
             if let Some(hub) = mirror.hub()
                 && current
             {
-                return Ok(Subscription::join(self, hub, Some(mirror)));
+                return Ok(Subscription::join(self, hub, Some(mirror), asked_at));
             }
         }
         Err(unreachable())
@@ -133,7 +142,12 @@ impl ShardCtx {
 const MIRROR_ATTEMPTS: usize = 3;
 
 impl Subscription {
-    fn join(ctx: &ShardCtx, hub: Rc<Hub>, mirror: Option<Rc<Mirror>>) -> Subscription {
+    fn join(
+        ctx: &ShardCtx,
+        hub: Rc<Hub>,
+        mirror: Option<Rc<Mirror>>,
+        asked_at: Instant,
+    ) -> Subscription {
         let viewer = hub.with(|stream| stream.join(Instant::now()));
         ctx.shard.streams.subscription_opened();
         Subscription {
@@ -144,6 +158,7 @@ impl Subscription {
             viewer,
             queued_bytes: 0,
             registered: Cell::new(None),
+            joining: Some(asked_at),
         }
     }
 
@@ -205,6 +220,9 @@ impl Subscription {
             Pull::Frame { seq, frame } => {
                 bump(&counters.frames_out);
                 add(&counters.bytes_out, frame.len() as u64);
+                if self.joining.is_some() || frame.starts_gop() {
+                    self.measure(seq, &frame);
+                }
                 Some(ViewerEvent::Frame { seq, frame })
             }
             Pull::Skipped { dropped } => {
@@ -218,6 +236,31 @@ impl Subscription {
             Pull::Ended => Some(ViewerEvent::Ended),
         }
     }
+}
+
+impl Subscription {
+    /// Records the join time at the first media frame, and samples the
+    /// delivery latency at later keyframes: how long since the keyframe
+    /// arrived on this shard. (The first keyframe is left out: it comes
+    /// from the GOP cache, as old as the GOP.)
+    fn measure(&mut self, seq: Seq, frame: &MediaFrame) {
+        if frame.is_config() || frame.track() == TrackKind::Data {
+            return;
+        }
+        let now = Instant::now();
+        let histograms = &self.ctx.shard.counters.histograms;
+        if let Some(asked_at) = self.joining.take() {
+            histograms.join_micros.record(micros(now - asked_at));
+        } else if let Some(arrived) = self.hub.keyframe_arrival(seq) {
+            histograms
+                .delivery_latency_micros
+                .record(micros(now.saturating_duration_since(arrived)));
+        }
+    }
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
 impl Drop for Subscription {

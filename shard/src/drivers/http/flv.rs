@@ -69,6 +69,7 @@ pub(super) async fn stream(
 ) {
     let query = request.query.as_deref().unwrap_or("");
     let _play_done = ctx.play_done_hook(&key, query, Some(conn.peer_addr()), "http-flv");
+    let _client = ctx.register_player(&conn, "http-flv", &key);
     let framing = BodyFraming::streaming(request.version);
     let head = ResponseHead::new(200, framing)
         .header("content-type", "video/x-flv")

@@ -19,8 +19,9 @@ use bytes::{Bytes, BytesMut};
 use arcly_engine::StreamKey;
 
 use crate::drivers::batch::WriteBatching;
-use crate::{Connection, ShardCtx, ShardStats, task};
+use crate::{Connection, ShardCtx, task};
 
+pub(crate) mod api;
 mod flv;
 mod hls;
 
@@ -42,6 +43,10 @@ pub struct HttpConfig {
     pub write_batch: WriteBatching,
     /// How streams are cut into HLS segments and parts.
     pub hls: HlsSettings,
+    /// When set, `/metrics` and `/api/*` answer only requests that carry
+    /// it (`Authorization: Bearer TOKEN` or `?admin_token=TOKEN`);
+    /// `/healthz` and `/readyz` stay open.
+    pub admin_token: Option<String>,
 }
 
 /// A response ready to write.
@@ -91,7 +96,7 @@ pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection, config: Arc<HttpC
         match parser.feed(&mut buf) {
             Ok(Some(request)) => {
                 head_started = None;
-                let response = match route(&ctx, &request).await {
+                let response = match route(&ctx, &request, &config).await {
                     Route::Respond(response) => response,
                     Route::Hls(key, name) => {
                         hls::respond(&ctx, &request, key, &name, &config.hls).await
@@ -101,7 +106,7 @@ pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection, config: Arc<HttpC
                             flv::stream(&ctx, conn, &request, key, subscription, &config).await;
                             return;
                         }
-                        Err(refusal) => refusal,
+                        Err(refusal) => api::count_refusal(&ctx, refusal),
                     },
                 };
                 let head = response.head.persist_for(&request);
@@ -204,19 +209,21 @@ enum Route {
     Hls(StreamKey, String),
 }
 
-async fn route(ctx: &ShardCtx, request: &RequestHead) -> Route {
+/// What `request` asks for: the operator's endpoints (health, metrics,
+/// the JSON API; see [`api`]) first, then streams, GET and HEAD only.
+async fn route(ctx: &ShardCtx, request: &RequestHead, config: &HttpConfig) -> Route {
+    if let Some(response) = api::respond(ctx, request, config).await {
+        return Route::Respond(response);
+    }
     if !matches!(request.method, Method::Get | Method::Head) {
         let method = request.method.as_str();
         return Route::Respond(Response::text(405, &format!("{method} is not served here")));
     }
-    match request.path.as_str() {
-        "/healthz" => Route::Respond(Response::text(200, "ok")),
-        "/api/v1/shards" => {
-            let stats = ctx.gather_stats().await;
-            Route::Respond(Response::new(200, "application/json", shards_json(&stats)))
-        }
-        path => stream_route(path),
+    let route = stream_route(&request.path);
+    if let Route::Hls(key, _) = &route {
+        api::count_hls_request(ctx, key);
     }
+    route
 }
 
 /// `/{app}/{stream}.flv` or `/{app}/{stream}/{file}`.
@@ -243,42 +250,5 @@ fn stream_route(path: &str) -> Route {
         (Ok(key), None) => Route::LiveFlv(key),
         (Ok(key), Some(file)) => Route::Hls(key, file.to_owned()),
         (Err(e), _) => Route::Respond(Response::text(400, &format!("bad stream key: {e}"))),
-    }
-}
-
-/// `{"shards":[{...},...]}`, one object per shard with every counter.
-fn shards_json(stats: &[ShardStats]) -> String {
-    let shards: Vec<String> = stats
-        .iter()
-        .map(|s| {
-            let fields: Vec<String> = s
-                .fields()
-                .iter()
-                .map(|(name, value)| format!("\"{name}\":{value}"))
-                .collect();
-            format!("{{{}}}", fields.join(","))
-        })
-        .collect();
-    format!("{{\"shards\":[{}]}}\n", shards.join(","))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shards_json_lists_every_counter() {
-        let stats = vec![ShardStats {
-            shard: 1,
-            viewers: 7,
-            ..ShardStats::default()
-        }];
-        let json = shards_json(&stats);
-        assert!(json.starts_with("{\"shards\":[{\"shard\":1,"), "{json}");
-        assert!(json.contains("\"viewers\":7"), "{json}");
-        assert_eq!(
-            json.matches(':').count(),
-            1 + ShardStats::default().fields().len()
-        );
     }
 }

@@ -3,9 +3,9 @@
 use std::fmt;
 
 use arcly_engine::EvictReason;
-use arcly_protocols::rtmp::{CloseReason, SessionError};
+use arcly_protocols::rtmp::{CloseReason, SessionError, status};
 
-use crate::stats::bump;
+use crate::stats::{Refusal, bump};
 use crate::{PublishError, ShardCtx};
 
 /// Why the driver let go of a connection.
@@ -46,6 +46,12 @@ impl Ending {
             ))
             | Ending::WriteStalled(_) => bump(&counters.timeouts),
             Ending::Closed(CloseReason::Error(_)) => bump(&counters.protocol_errors),
+            Ending::Closed(CloseReason::Rejected { code }) => counters.refused(match *code {
+                status::CONNECT_REJECTED => Refusal::Unauthorized,
+                status::PLAY_STREAM_NOT_FOUND => Refusal::NotFound,
+                status::PUBLISH_BAD_NAME => Refusal::BadName,
+                _ => Refusal::Other,
+            }),
             _ => {}
         }
         eprintln!("shard={} peer={peer} rtmp: closed: {self}", ctx.id());

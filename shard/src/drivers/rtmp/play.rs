@@ -44,6 +44,7 @@ pub(super) async fn start(
         Err(e) => return refuse(ctx, io, PlayRejection::Failed(e.to_string())).await,
     };
     let _play_done = ctx.play_done_hook(&key, query, Some(peer), "rtmp");
+    let _client = ctx.register_player(&io.conn, "rtmp", &key);
     if let Err(e) = io.session.accept_play() {
         return e.into();
     }

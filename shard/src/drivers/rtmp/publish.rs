@@ -74,6 +74,7 @@ pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> En
     };
     let _publish_done =
         ctx.publish_done_hook(publisher.key(), "", Some(io.conn.peer_addr()), "rtmp");
+    let _client = ctx.register_publisher(&io.conn, "rtmp", publisher.key());
     if let Err(e) = io.session.accept_publish() {
         return e.into();
     }
