@@ -29,7 +29,7 @@ pub(crate) enum Command {
 }
 
 /// Flags of `arcly serve`; each overrides the same setting in `--config`.
-#[derive(Debug, Args)]
+#[derive(Clone, Debug, Args)]
 pub(crate) struct ServeArgs {
     /// TOML config file (flags override it).
     #[arg(long, value_name = "FILE")]
@@ -52,7 +52,7 @@ pub(crate) struct ServeArgs {
 }
 
 /// Placement flags, shared by `serve` and `topology`.
-#[derive(Debug, Args, Default)]
+#[derive(Clone, Debug, Args, Default)]
 pub(crate) struct PlacementArgs {
     /// Number of shards (one pinned executor per CPU) [default: every usable CPU].
     #[arg(long, value_name = "N")]

@@ -1,9 +1,9 @@
 //! The per-shard handle every task on a shard works through.
 
 use std::any::Any;
+use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
-use std::sync::Arc;
 use std::time::Duration;
 
 use crate::config::RuntimeConfig;
@@ -22,7 +22,8 @@ pub(crate) struct Shard {
     /// This shard's id.
     pub(crate) id: usize,
     /// The runtime's configuration.
-    pub(crate) config: Arc<RuntimeConfig>,
+    /// This shard's copy, replaced whole by a reload.
+    pub(crate) config: RefCell<Rc<RuntimeConfig>>,
     /// The queues to and from every other shard.
     pub(crate) mailbox: Mailbox<Message>,
     /// Stream and connection counters.
@@ -61,9 +62,16 @@ impl ShardCtx {
         self.shard.mailbox.shards()
     }
 
-    /// The runtime's configuration.
-    pub fn config(&self) -> &RuntimeConfig {
-        &self.shard.config
+    /// The runtime's configuration as it is now: a reload
+    /// ([`Runtime::reconfigure`](crate::Runtime::reconfigure)) replaces it
+    /// for what starts after, while what runs keeps the copy it took.
+    pub fn config(&self) -> Rc<RuntimeConfig> {
+        Rc::clone(&self.shard.config.borrow())
+    }
+
+    /// Takes `config` from now on (a reload).
+    pub(crate) fn replace_config(&self, config: RuntimeConfig) {
+        *self.shard.config.borrow_mut() = Rc::new(config);
     }
 
     /// Spawns a task on this shard. The future need not be `Send`.

@@ -67,6 +67,6 @@ pub use error::ShardError;
 pub use mailbox::{MailboxConfig, SendError};
 pub use net::{Arrival, Connection, HandoffError, HandoffFailure, ListenerId};
 pub use pubsub::{PublishError, Publisher, SubscribeError, Subscription, ViewerEvent};
-pub use runtime::{Runtime, ShardJoinHandle};
+pub use runtime::{Reload, Runtime, ShardJoinHandle};
 pub use stats::ShardStats;
 pub use task::Task;

@@ -1,10 +1,12 @@
-//! `arcly serve`: run the origin until SIGINT or SIGTERM.
+//! `arcly serve`: run the origin until SIGINT or SIGTERM; SIGHUP re-reads
+//! the config file and applies what can change while running (apps and
+//! their limits, tokens, signing secrets, hooks, the unpublish grace).
 
 use std::sync::Arc;
 
 use arcly_engine::AppLimits;
 use arcly_protocols::rtmp::ServerConfig;
-use arcly_shard::placement::{Placement, Topology};
+use arcly_shard::placement::{Placement, ShardSpec, Topology};
 use arcly_shard::{HttpConfig, RtmpConfig, Runtime, RuntimeConfig, preflight};
 
 use super::Failure;
@@ -18,17 +20,16 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     let topology = Topology::detect().map_err(Failure::runtime)?;
     let placement = Placement::plan(&topology, &settings.placement).map_err(Failure::usage)?;
 
-    let mut config = RuntimeConfig::new(placement.shards.clone());
-    config.limits = settings.apps.iter().fold(
-        AppLimits::new(settings.stream_defaults.clone()),
-        |limits, (app, l)| limits.with_app(app.clone(), l.clone()),
-    );
-    config.unpublish_grace = settings.unpublish_grace;
-    config.authenticator = Arc::new(settings.auth.clone());
-    config.hooks = settings.hooks.clone();
+    let config = runtime_config(&settings, placement.shards.clone());
     preflight::check(placement.len(), config.io_memory as u64).map_err(Failure::runtime)?;
 
     let mut runtime = Runtime::start(config).map_err(Failure::runtime)?;
+    let reload_args = args.clone();
+    let shards = placement.shards.clone();
+    runtime.on_reload(Box::new(move || {
+        let settings = Settings::resolve(&reload_args).map_err(|e| e.to_string())?;
+        Ok(runtime_config(&settings, shards.clone()))
+    }));
     runtime
         .install_signal_handlers()
         .map_err(Failure::runtime)?;
@@ -67,4 +68,18 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     runtime.join().map_err(Failure::runtime)?;
     println!("arcly: stopped");
     Ok(())
+}
+
+/// What the shards run with: placement from the start, the rest from the
+/// settings (so a SIGHUP reload builds it again from the re-read file).
+fn runtime_config(settings: &Settings, shards: Vec<ShardSpec>) -> RuntimeConfig {
+    let mut config = RuntimeConfig::new(shards);
+    config.limits = settings.apps.iter().fold(
+        AppLimits::new(settings.stream_defaults.clone()),
+        |limits, (app, l)| limits.with_app(app.clone(), l.clone()),
+    );
+    config.unpublish_grace = settings.unpublish_grace;
+    config.authenticator = Arc::new(settings.auth.clone());
+    config.hooks = settings.hooks.clone();
+    config
 }

@@ -123,6 +123,24 @@ impl Arcly {
         }
     }
 
+    /// Replaces the config file the server was started with (for a
+    /// reload); panics if it was started without one.
+    pub(crate) fn rewrite_config(&self, toml: &str) {
+        let dir = self._config.as_ref().expect("started with a config file");
+        fs::write(dir.path().join("arcly.toml"), toml).expect("rewrite config");
+    }
+
+    /// Sends signal `name` (`HUP`, `TERM`...) to the server.
+    pub(crate) fn signal(&self, name: &str) {
+        let sent = Command::new("kill")
+            .args([&format!("-{name}"), &self.child.id().to_string()])
+            .status();
+        assert!(
+            sent.as_ref().is_ok_and(|s| s.success()),
+            "kill -{name}: {sent:?}"
+        );
+    }
+
     /// `rtmp://127.0.0.1:PORT/{path}`.
     pub(crate) fn url(&self, path: &str) -> String {
         format!("rtmp://{}/{path}", self.rtmp)

@@ -150,7 +150,8 @@ impl ShardCtx {
         peer: Option<SocketAddr>,
         protocol: &str,
     ) -> Option<DoneHook> {
-        let hooks = self.config().hooks.for_app(key.app());
+        let config = self.config();
+        let hooks = config.hooks.for_app(key.app());
         let url = hooks.url(action)?.clone();
         let event = HookEvent {
             action,
@@ -165,7 +166,8 @@ impl ShardCtx {
     }
 
     async fn ask_hook(&self, action: HookAction, req: &AuthRequest<'_>) -> Result<(), AuthError> {
-        let hooks = self.config().hooks.for_app(req.app);
+        let config = self.config();
+        let hooks = config.hooks.for_app(req.app);
         let Some(url) = hooks.url(action) else {
             return Ok(());
         };

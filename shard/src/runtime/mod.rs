@@ -34,7 +34,13 @@ pub struct Runtime {
     config: Arc<RuntimeConfig>,
     /// The signal thread, once installed.
     pub(crate) signals: Option<SignalThread>,
+    /// What SIGHUP runs, until the signal thread takes it.
+    pub(crate) reload: Option<Reload>,
 }
+
+/// Builds the configuration a SIGHUP reload switches to, or says why it
+/// cannot (the running one is then kept).
+pub type Reload = Box<dyn FnMut() -> Result<RuntimeConfig, String> + Send>;
 
 impl Runtime {
     /// Starts one pinned executor thread per shard in `config.shards` and
@@ -54,6 +60,7 @@ impl Runtime {
             threads: Vec::with_capacity(n),
             config: Arc::clone(&config),
             signals: None,
+            reload: None,
         };
         for (spec, ends) in config.shards.iter().zip(ends) {
             let handle = thread::spawn(*spec, ends, Arc::clone(&config), ready_tx.clone())?;
@@ -95,6 +102,15 @@ impl Runtime {
     /// The configuration the shards run with.
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
+    }
+
+    /// Replaces what can change while running — app limits, the
+    /// authenticator, hooks, the unpublish grace, timeouts — on every shard.
+    /// New sessions use the new values; running ones keep what they
+    /// started with (a connected player is not re-authorized). The shards
+    /// and their placement cannot change: `config.shards` is ignored.
+    pub fn reconfigure(&self, config: RuntimeConfig) -> Result<(), ShardError> {
+        reconfigure_all(&self.injector, &self.config, config)
     }
 
     /// Runs `f` on shard `shard`: `f` is sent there, called with the shard's
@@ -183,6 +199,31 @@ impl Drop for Runtime {
 
 /// Sends `Shutdown` to every shard, waiting for room in a full injection
 /// queue (this runs on an outside thread, where waiting is fine).
+/// Sends every shard its copy of `config`, keeping the running placement.
+pub(crate) fn reconfigure_all(
+    injector: &Injector<Message>,
+    running: &RuntimeConfig,
+    mut config: RuntimeConfig,
+) -> Result<(), ShardError> {
+    config.shards = running.shards.clone();
+    for shard in 0..injector.shards() {
+        let copy = config.clone();
+        let job = move |ctx: ShardCtx| ctx.replace_config(copy);
+        let mut msg = Message::Control(Control::Run(Box::new(job)));
+        loop {
+            match injector.inject(shard, msg) {
+                Ok(()) => break,
+                Err(SendError::Full { item, .. }) => {
+                    msg = item;
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(e) => return Err(injection_error(&e)),
+            }
+        }
+    }
+    Ok(())
+}
+
 pub(crate) fn shutdown_all(injector: &Injector<Message>) {
     for shard in 0..injector.shards() {
         let mut msg = Message::Control(Control::Shutdown);

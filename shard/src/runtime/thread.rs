@@ -1,5 +1,6 @@
 //! One shard's thread: a glommio executor pinned to the shard's CPU.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
@@ -57,7 +58,9 @@ pub(crate) fn spawn(
                 let ctx = ShardCtx {
                     shard: Rc::new(Shard {
                         id: spec.id,
-                        config,
+                        // A copy of its own, so reading it never touches
+                        // a reference count shared with other cores.
+                        config: RefCell::new(Rc::new(RuntimeConfig::clone(&config))),
                         mailbox: Mailbox::new(ends),
                         counters: Counters::default(),
                         streams: Directory::default(),
