@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::cli::{PlacementArgs, ServeArgs};
 
 mod auth;
+mod record;
 
 /// Default RTMP address.
 pub(crate) const DEFAULT_RTMP: &str = "0.0.0.0:1935";
@@ -84,6 +85,8 @@ pub(crate) struct Settings {
     pub(crate) write_batch: WriteBatching,
     /// How streams are cut for HLS and LL-HLS.
     pub(crate) hls: HlsSettings,
+    /// What is recorded to disk, if anything (`[record]`).
+    pub(crate) record: Option<arcly_shard::RecordConfig>,
     /// The token `/metrics` and `/api/*` want, if any.
     pub(crate) admin_token: Option<String>,
 }
@@ -105,6 +108,8 @@ struct FileConfig {
     hls: FileHls,
     #[serde(default)]
     hooks: auth::FileHooks,
+    #[serde(default)]
+    record: record::FileRecord,
     #[serde(default)]
     apps: BTreeMap<String, FileApp>,
 }
@@ -204,6 +209,7 @@ struct FileApp {
     play_tokens: Vec<String>,
     #[serde(flatten)]
     auth: auth::FileAppAuth,
+    record: Option<bool>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -418,6 +424,7 @@ impl Settings {
             hooks,
             write_batch,
             hls: file.hls.apply()?,
+            record: record::apply(&file.record, &file.apps)?,
             admin_token: file
                 .admin_token
                 .as_deref()

@@ -33,6 +33,17 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     runtime
         .install_signal_handlers()
         .map_err(Failure::runtime)?;
+    runtime
+        .set_recording(settings.record.clone())
+        .map_err(Failure::runtime)?;
+    if let Some(record) = &settings.record {
+        println!(
+            "record: {} as {} (segments of {:?})",
+            record.dir.display(),
+            record.format.name(),
+            record.segment
+        );
+    }
     let rtmp = RtmpConfig {
         session: ServerConfig {
             limits: settings.rtmp,

@@ -5,6 +5,7 @@
 pub(crate) mod batch;
 pub(crate) mod egress;
 pub(crate) mod http;
+pub(crate) mod record;
 pub(crate) mod rtmp;
 
 use std::net::SocketAddr;

@@ -121,11 +121,13 @@ pub(crate) fn accept_publish(
         Some(origin) if origin.publisher().is_some() => Err(PublishRefusal::AlreadyPublished),
         Some(origin) => {
             origin.republish(ctx, info, by);
+            crate::drivers::record::on_publish(ctx, origin.key(), origin.instance);
             Ok(origin)
         }
         None => {
             let origin = Rc::new(Origin::new(ctx, key, info, by, streams.next_instance()));
             streams.insert_origin(Rc::clone(&origin));
+            crate::drivers::record::on_publish(ctx, origin.key(), origin.instance);
             Ok(origin)
         }
     }
