@@ -11,6 +11,10 @@
 //! delivery latency and gaps; the server's CPU and memory come from
 //! `/proc`, and arcly's shards from its status API.
 //!
+//! `hls` publishes the same way and plays the stream as HLS: LL-HLS
+//! clients measure how soon each part is served after its last frame was
+//! sent, segment clients how many segment requests a server core answers.
+//!
 //! `mailbox` and `local-fanout` measure two in-process costs every frame
 //! pays inside the server: the cross-core mailbox and the local fan-out.
 #![forbid(unsafe_code)]
@@ -21,6 +25,7 @@ mod clock;
 mod compare;
 mod fanout;
 mod harness;
+mod hls;
 mod http_flv;
 mod ingest;
 mod join;
@@ -74,6 +79,10 @@ enum Command {
     /// A fixed load for a long window, with slow players and churn: no gaps
     /// for healthy players, no memory growth.
     Soak(soak::Args),
+    /// HLS: LL-HLS clients on blocking reloads (last frame sent → part
+    /// listed, p50/p99) and segment clients back to back (segment requests
+    /// per second, and per server core with --server-pid).
+    Hls(hls::Args),
     /// ns per message between two pinned shards, per batch size.
     Mailbox(mailbox::Args),
     /// ns per viewer per frame of the engine's in-process fan-out.
@@ -91,6 +100,7 @@ fn main() -> anyhow::Result<()> {
         Command::Shards(args) => shards::run(&args),
         Command::Ingest(args) => ingest::run(&args),
         Command::Soak(args) => soak::run(&args),
+        Command::Hls(args) => hls::run(&args),
         Command::Mailbox(args) => mailbox::run(&args),
         Command::LocalFanout(args) => local_fanout::run(&args),
         Command::Worker(args) => worker::run(&args),

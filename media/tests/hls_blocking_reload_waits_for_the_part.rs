@@ -1,10 +1,10 @@
 //! A simulated LL-HLS player against the packager on a virtual clock: it
 //! always asks for the part the preload hint names (`_HLS_msn` and
 //! `_HLS_part`), and each request must be released by the very push that
-//! publishes that part, never before; requests for media that never comes
-//! expire exactly at their deadline.
+//! publishes that part, never before: the push of the part's last frame.
+//! Requests for media that never comes expire exactly at their deadline.
 
-use arcly_engine::{MediaFrame, Timestamp};
+use arcly_engine::{MediaFrame, Timestamp, TrackKind};
 use arcly_media::flv::FlvReader;
 use arcly_media::hls::{BlockingQuery, HlsPackager, HlsSettings, Waiters};
 use bytes::BytesMut;
@@ -44,19 +44,34 @@ fn each_request_is_released_by_the_push_that_publishes_its_part() {
     };
     add(&mut waiters, wanted, now, &packager);
 
+    let mut aliased = 0;
     for frame in frames() {
         // Media arrives 50 ms after its decode time.
         now = now.max(Timestamp(frame.dts.0 + 50_000));
         let outcome = packager.push(&frame, now).unwrap();
         let ready = waiters.ready(packager.timeline());
+        // A part past the last of a segment that ended stands for the next
+        // segment's first (rfc8216bis §6.2.5.2).
+        let ended_before = |(msn, index): (u64, u32)| {
+            let segment = packager.timeline().segment(msn);
+            segment.is_some_and(|s| s.complete && s.parts.len() as u32 == index)
+        };
         match outcome.part {
-            Some(part) if part == wanted => {
+            Some(part) if part == wanted || (part == (wanted.0 + 1, 0) && ended_before(wanted)) => {
                 assert_eq!(ready, [wanted], "at {now:?}");
+                aliased += usize::from(part != wanted);
                 released += 1;
                 let published = packager.timeline().part(part.0, part.1).unwrap();
                 ready_delays.push(published.ready_at.0 - now.0);
+                // The part is ready with its last video frame: the one
+                // pushed, 40 ms before the part ends.
+                assert!(frame.track() == TrackKind::Video, "{frame:?}");
+                let segment = packager.timeline().segment(part.0).unwrap();
+                let parts = &segment.parts[..=part.1 as usize];
+                let end = segment.first_dts.0 + parts.iter().map(|p| p.duration.0).sum::<i64>();
+                assert_eq!(frame.dts.0 + 40_000, end, "{part:?}");
                 // The player reads the playlist and asks for the hinted part.
-                wanted = packager.timeline().next_part();
+                wanted = packager.timeline().preload_hint();
                 add(&mut waiters, wanted, now, &packager);
                 asked_at = now;
             }
@@ -64,9 +79,12 @@ fn each_request_is_released_by_the_push_that_publishes_its_part() {
         }
         assert!(waiters.expire(now).is_empty(), "expired at {now:?}");
     }
-    // 4 s of 200 ms parts; the last waits for the stream's end.
-    assert_eq!(released, 19);
+    // 4 s of 200 ms parts, each ready with its fifth frame, the last one too.
+    assert_eq!(released, 20);
     assert!(ready_delays.iter().all(|&d| d == 0));
+    // Only the first segment ends before a keyframe interval says where it
+    // does: its hint names a part that never comes.
+    assert_eq!(aliased, 1);
 
     // The publisher stalls: the request for the next part expires exactly
     // three target durations after it was made.

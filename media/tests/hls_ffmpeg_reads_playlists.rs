@@ -2,12 +2,14 @@
 //! LL-HLS, writes the playlists and media to a directory, and has ffmpeg
 //! read them back: both playlists must decode without a word on stderr,
 //! last the 4 s of the capture, and every segment's `EXTINF` must match the
-//! media it holds within one frame.
+//! media it holds within one frame. Parts are cut with their last frame,
+//! before the audio that goes with it has all come: laid end to end, they
+//! must still give each track a timeline without a gap or an overlap.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use arcly_engine::{MediaFrame, Timestamp};
+use arcly_engine::{MediaFrame, Timestamp, TrackKind};
 use arcly_media::flv::FlvReader;
 use arcly_media::hls::{HlsPackager, HlsSettings, Resource, ll_media_playlist, ts_media_playlist};
 use bytes::BytesMut;
@@ -196,6 +198,52 @@ fn ffmpeg_plays_both_playlists_and_extinf_matches_the_media() {
             }
         }
     }
+    // All the parts end to end: ffmpeg reads every frame of each track at
+    // its own decode time, none lost or moved where a part ends (the audio
+    // of a part's last video frame goes into the next part). Only the
+    // audio after the last part's cut is left out.
+    let mut whole = init.clone();
+    for segment in packager.timeline().segments() {
+        for part in &segment.parts {
+            whole.extend_from_slice(&part.bytes);
+        }
+    }
+    std::fs::write(dir.join("whole-parts.mp4"), whole).unwrap();
+    let stderr = ffmpeg_decode(&dir, "whole-parts.mp4");
+    assert!(stderr.is_empty(), "ffmpeg on whole-parts.mp4:\n{stderr}");
+    let source = frames();
+    for (track, kind, timescale) in [
+        ("v", TrackKind::Video, 90_000),
+        ("a", TrackKind::Audio, 44_100),
+    ] {
+        let read: Vec<i64> = ffprobe(
+            &dir,
+            "whole-parts.mp4",
+            &["-select_streams", track, "-show_entries", "packet=dts"],
+        )
+        .iter()
+        .map(|line| line.trim_end_matches(',').parse().unwrap())
+        .collect();
+        let sent: Vec<i64> = source
+            .iter()
+            .filter(|f| f.track() == kind && !f.is_config())
+            .map(|f| (f.dts.0 * timescale + 500_000) / 1_000_000)
+            .collect();
+        assert!(
+            read.len() <= sent.len() && read[..] == sent[..read.len()],
+            "{track}: {read:?}"
+        );
+        // Video all of it; audio up to the last video frame, give or take
+        // the frame that waited for the next when the last part was cut.
+        let left_out: Vec<i64> = sent[read.len()..].to_vec();
+        let last_video = Timestamp(3_960_000);
+        let limit = (last_video.0 - 24_000) * timescale / 1_000_000;
+        assert!(
+            left_out.iter().all(|&t| t >= limit),
+            "{track}: {left_out:?}"
+        );
+    }
+
     if std::env::var_os("ARCLY_KEEP").is_none() {
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -13,6 +13,9 @@
 //!   update skips the oldest segments that end more than that before the end
 //!   of the playlist, but never one that starts a discontinuity, since its
 //!   `EXT-X-DISCONTINUITY` tag would go with it.
+//! - `EXT-X-PRELOAD-HINT` names the part after the last one, or the next
+//!   segment's first when the open segment is expected to end before another
+//!   part (see [`Timeline::preload_hint`]).
 
 use std::fmt::Write;
 
@@ -75,7 +78,8 @@ pub fn ll_media_playlist(timeline: &Timeline, skip: bool) -> String {
         "#EXT-X-PART-INF:PART-TARGET={}",
         seconds(part_target, PART_DECIMALS)
     );
-    write_sequences(&mut out, &listed, timeline.next_part().0);
+    let next_msn = open.map_or(timeline.next_msn(), |s| s.msn);
+    write_sequences(&mut out, &listed, next_msn);
     out.push_str("#EXT-X-INDEPENDENT-SEGMENTS\n");
     let mut init = listed
         .first()
@@ -102,7 +106,7 @@ pub fn ll_media_playlist(timeline: &Timeline, skip: bool) -> String {
     if timeline.is_ended() {
         out.push_str("#EXT-X-ENDLIST\n");
     } else {
-        let (msn, index) = timeline.next_part();
+        let (msn, index) = timeline.preload_hint();
         let _ = writeln!(
             out,
             "#EXT-X-PRELOAD-HINT:TYPE=PART,URI=\"{}\"",

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use arcly_engine::{Codec, MediaFrame, Timestamp, TrackKind};
 use bytes::{Bytes, BytesMut};
 
-use super::cutter::{Cut, Cutter};
+use super::cutter::{Before, Cutter, Span};
 use super::tracks::{Muxers, TrackConfig};
 use super::{Container, HlsError, HlsSettings, Resource, SegmentStart, Timeline, Variant};
 use crate::codec::{TrackInfo, vp9_frame_size};
@@ -49,18 +49,44 @@ impl PushOutcome {
 ///   audio configs both seen, or one of them and a target duration of media
 ///   without the other), then the stream starts at the first video keyframe.
 /// - Cuts: segments start on the first video keyframe at or after the target
-///   duration (any audio frame, in an audio-only stream). Parts hold a fixed
-///   number of frames, chosen from the measured frame interval so that each
-///   part but a segment's last lasts 85 % to 100 % of the part target; when
-///   whole frames cannot fill 85 % of it (24 fps into 200 ms), the advertised
-///   part target grows to hold one more frame. A gap in the input can still
-///   make the part before it longer. The MPEG-TS segments and the fMP4 parts
-///   share the cut points; an fMP4 segment is its parts end to end.
+///   duration (any audio frame, in an audio-only stream). Parts hold a
+///   planned number of frames, chosen from the measured frame interval so
+///   that each part but a segment's last lasts 85 % to 100 % of the part
+///   target; when whole frames cannot fill 85 % of it (24 fps into 200 ms),
+///   the advertised part target grows to hold one more frame. The MPEG-TS
+///   segments and the fMP4 parts share the segment boundaries; an fMP4
+///   segment is its parts end to end.
+/// - Readiness: the push of the frame that completes a part publishes it
+///   (in [`PushOutcome::part`]), without waiting for the frame after it. The
+///   part's last video frame lasts the mean frame interval measured so far.
+///   When that prediction is off (timestamps rounded to milliseconds, a
+///   dropped frame), the next part's media still start at their real decode
+///   time, since each fragment's `tfdt` is absolute, and the next part's
+///   duration in the playlist makes up the difference, so the error never
+///   adds up: a segment's `EXTINF`, the sum of its parts, is the media from
+///   the previous segment's end to its own last frame's predicted end. A
+///   segment's last part, when the keyframe after it comes before the part
+///   is complete, ends at that keyframe and is published when it arrives. A
+///   gap in the input that a part cannot hold is left out of the durations.
+/// - Preload hint: a part that completes where the next keyframe is due, by
+///   the keyframe interval so far, is probably its segment's last, so the
+///   hint names the next segment's first part
+///   ([`Timeline::expect_segment_end`]) rather than a part that would never
+///   come.
 /// - Tracks: H.264 and H.265 video, AAC and MP3 audio go to both containers;
 ///   AV1, VP9 and Opus only to fMP4 (there is then no `index.m3u8` media:
 ///   [`has_ts`](Self::has_ts) is false). VVC is refused.
-/// - Muxed fMP4: each track is its own `moof`+`mdat` within a part, so each
-///   track's last sample gets its true duration.
+/// - Muxed fMP4: each track is its own `moof`+`mdat` within a part, since a
+///   fragment gives every track's last sample the same end. Video ends where
+///   the part does; audio ends exactly where the next part's audio starts:
+///   the newest audio frame always waits for the next one, whose decode time
+///   is where it ends, so the audio of consecutive parts neither overlaps
+///   nor leaves a gap. Audio that comes after its part was cut goes into the
+///   next part (each track's fragment has its own `tfdt`), and audio that
+///   comes after the last part at the stream's end is dropped.
+/// - MPEG-TS segments are whole segments: audio goes into one when a video
+///   frame after it has come, and into the next if its decode time is at or
+///   after the keyframe that starts the next.
 /// - A new config (a sequence header that differs from the last) ends the
 ///   segment at the next keyframe and starts the next with a new init segment
 ///   and a discontinuity; until that keyframe, frames of a changed audio
@@ -85,9 +111,13 @@ pub struct HlsPackager {
     part_target_fixed: bool,
     /// Init segments still needed by a kept segment, by version.
     inits: VecDeque<(u32, Bytes)>,
-    /// Audio frames at or after the newest video frame, which may belong to
-    /// the next part.
-    held_audio: VecDeque<MediaFrame>,
+    /// Audio frames not yet in the MPEG-TS segment: those at or after the
+    /// newest video frame, which may belong to the next segment.
+    ts_audio: VecDeque<MediaFrame>,
+    /// Audio frames not yet in an fMP4 fragment; they go in when a part is
+    /// cut. The newest always waits for the one after it, which says where
+    /// it ends.
+    part_audio: VecDeque<MediaFrame>,
     last_video_dts: Option<Timestamp>,
     last_audio_dts: Option<Timestamp>,
     /// The picture size of the newest VP9 keyframe.
@@ -117,7 +147,8 @@ impl HlsPackager {
             audio_changed: false,
             part_target_fixed: false,
             inits: VecDeque::new(),
-            held_audio: VecDeque::new(),
+            ts_audio: VecDeque::new(),
+            part_audio: VecDeque::new(),
             last_video_dts: None,
             last_audio_dts: None,
             vp9_size: None,
@@ -266,12 +297,14 @@ impl HlsPackager {
         }
         self.finished = true;
         if self.cutter.segment_start().is_some() {
-            let end = self.cutter.end();
-            while let Some(audio) = self.held_audio.pop_front() {
-                self.mux(&audio, TrackKind::Audio)?;
+            while let Some(audio) = self.ts_audio.pop_front() {
+                self.mux_ts(&audio)?;
             }
-            outcome.merge(self.cut_part(end, self.cutter.part_start(), now)?);
-            outcome.merge(self.close_segment(end)?);
+            if let Some(span) = self.cutter.finish() {
+                outcome.merge(self.cut_part(span, now, true)?);
+            }
+            self.part_audio.clear();
+            outcome.merge(self.close_segment()?);
         }
         self.timeline.end()?;
         Ok(outcome)
@@ -379,15 +412,16 @@ impl HlsPackager {
             None => TrackKind::Audio,
         };
         if track != driving {
-            // Audio of a stream with video belongs to the current part once
-            // a video frame after it has been seen.
             if self.audio_changed {
                 return Ok(PushOutcome::default());
             }
             self.check_size()?;
-            self.held_audio.push_back(frame.clone());
-            let video = self.last_video_dts.unwrap_or(Timestamp(i64::MIN));
-            self.release_audio(video)?;
+            self.part_audio.push_back(frame.clone());
+            if self.has_ts() {
+                self.ts_audio.push_back(frame.clone());
+                let video = self.last_video_dts.unwrap_or(Timestamp(i64::MIN));
+                self.release_ts_audio(video)?;
+            }
             return Ok(PushOutcome::default());
         }
 
@@ -401,12 +435,13 @@ impl HlsPackager {
             self.check_size()?;
         }
         let mut outcome = PushOutcome::default();
-        match self.cutter.decide(dts, keyframe, reconfigure) {
-            Cut::Drop => {
+        let cut = self.cutter.decide(dts, keyframe, reconfigure);
+        match cut.before {
+            Before::Drop => {
                 self.drop_audio_before(dts);
                 return Ok(outcome);
             }
-            Cut::Open => {
+            Before::Open => {
                 self.drop_audio_before(dts);
                 if reconfigure {
                     // Changed before anything was published: version 0 is
@@ -421,42 +456,68 @@ impl HlsPackager {
                 self.clock_anchor = Some((now, newest.unwrap_or(dts)));
                 outcome.merge(self.open_segment(dts, false)?);
             }
-            Cut::Extend => self.release_audio(dts)?,
-            Cut::Part { part_start } => {
-                self.release_audio(dts)?;
-                outcome.merge(self.cut_part(dts, part_start, now)?);
+            Before::Continue => self.release_ts_audio(dts)?,
+            Before::Part(span) => {
+                self.release_ts_audio(dts)?;
+                outcome.merge(self.cut_part(span, now, false)?);
             }
-            Cut::Segment { part_start, .. } => {
-                self.release_audio(dts)?;
-                outcome.merge(self.cut_part(dts, part_start, now)?);
-                outcome.merge(self.close_segment(dts)?);
+            Before::Segment(ended) => {
+                self.release_ts_audio(dts)?;
+                if let Some(span) = ended {
+                    outcome.merge(self.cut_part(span, now, false)?);
+                }
+                outcome.merge(self.close_segment()?);
+                if self.audio_changed {
+                    // Frames of the old audio config, which the new init
+                    // cannot describe.
+                    self.ts_audio.clear();
+                    self.part_audio.clear();
+                }
                 (self.video_changed, self.audio_changed) = (false, false);
                 outcome.merge(self.open_segment(dts, reconfigure)?);
             }
         }
-        self.mux(frame, track)?;
-        Ok(outcome)
+        // A refused frame still ends its part, as the cutter decided.
+        let muxed = self
+            .mux_ts(frame)
+            .and_then(|()| self.mux_fmp4(frame, track));
+        if let Some(span) = cut.completes {
+            outcome.merge(self.cut_part(span, now, false)?);
+            if cut.ends_segment {
+                self.timeline.expect_segment_end();
+            }
+        }
+        muxed.map(|()| outcome)
     }
 
-    /// Moves held audio before `before` into the current part.
-    fn release_audio(&mut self, before: Timestamp) -> Result<(), HlsError> {
+    /// Moves audio before `before` into the MPEG-TS segment.
+    fn release_ts_audio(&mut self, before: Timestamp) -> Result<(), HlsError> {
         if self.cutter.segment_start().is_none() {
             return Ok(());
         }
-        while self.held_audio.front().is_some_and(|a| a.dts < before) {
-            let audio = self.held_audio.pop_front().expect("checked");
-            self.mux(&audio, TrackKind::Audio)?;
+        while self.ts_audio.front().is_some_and(|a| a.dts < before) {
+            let audio = self.ts_audio.pop_front().expect("checked");
+            self.mux_ts(&audio)?;
         }
         Ok(())
     }
 
     fn drop_audio_before(&mut self, dts: Timestamp) {
-        while self.held_audio.front().is_some_and(|a| a.dts < dts) {
-            self.held_audio.pop_front();
+        for queue in [&mut self.ts_audio, &mut self.part_audio] {
+            while queue.front().is_some_and(|a| a.dts < dts) {
+                queue.pop_front();
+            }
         }
     }
 
-    fn mux(&mut self, frame: &MediaFrame, track: TrackKind) -> Result<(), HlsError> {
+    fn mux_ts(&mut self, frame: &MediaFrame) -> Result<(), HlsError> {
+        if let Some(ts) = &mut self.muxers.as_mut().expect("started").ts {
+            ts.push(frame, &mut self.ts)?;
+        }
+        Ok(())
+    }
+
+    fn mux_fmp4(&mut self, frame: &MediaFrame, track: TrackKind) -> Result<(), HlsError> {
         let muxers = self.muxers.as_mut().expect("started");
         let fragmenter = match track {
             TrackKind::Video => muxers.video.as_mut(),
@@ -464,22 +525,22 @@ impl HlsPackager {
         };
         if let Some(fragmenter) = fragmenter {
             fragmenter.push(frame)?;
+            self.open_bytes += frame.payload.len();
         }
-        if let Some(ts) = &mut muxers.ts {
-            ts.push(frame, &mut self.ts)?;
-        }
-        self.open_bytes += frame.payload.len();
         Ok(())
     }
 
     fn check_size(&self) -> Result<(), HlsError> {
         let limit = self.timeline.settings().max_segment_bytes;
-        let held: usize = self.held_audio.iter().map(|f| f.payload.len()).sum();
+        let held =
+            |queue: &VecDeque<MediaFrame>| -> usize { queue.iter().map(|f| f.payload.len()).sum() };
         // MPEG-TS adds headers that are known only once written: refuse
         // once the limit is reached, so a segment passes it by one frame.
-        let size = self.ts.len().max(self.open_bytes) + held;
+        let ts = self.ts.len() + held(&self.ts_audio);
+        let size = ts.max(self.open_bytes + held(&self.part_audio));
         if size >= limit {
-            let msn = self.timeline.next_part().0;
+            let open = self.timeline.open().map(|s| s.msn);
+            let msn = open.unwrap_or(self.timeline.next_msn());
             return Err(HlsError::SegmentTooLarge { msn, limit });
         }
         Ok(())
@@ -512,61 +573,79 @@ impl HlsPackager {
         Ok(outcome)
     }
 
-    /// Cuts the pending fragments at `end` into the next part.
+    /// Cuts the pending fragments into the next part, which lasts `span`.
+    ///
+    /// Audio of a stream with video goes in up to where the part ends, but
+    /// the newest frame waits for the next one, which says where it ends; at
+    /// the stream's end (`last`), all of it goes in and its last frame lasts
+    /// as long as the one before. An audio frame the fragmenter refuses is
+    /// dropped, and its error returned once the part is published.
     fn cut_part(
         &mut self,
-        end: Timestamp,
-        part_start: Timestamp,
+        span: Span,
         now: Timestamp,
+        last: bool,
     ) -> Result<PushOutcome, HlsError> {
-        let next_audio = self.held_audio.front().map(|a| a.dts);
+        let muxers = self.muxers.as_ref().expect("started");
+        let muxed = muxers.video.is_some() && muxers.audio.is_some();
+        let goes_in = |queue: &VecDeque<MediaFrame>| match queue.len() {
+            0 => false,
+            1 => last,
+            _ => last || queue[0].dts < span.end,
+        };
+        let mut refused = Ok(());
+        while muxed && goes_in(&self.part_audio) {
+            let audio = self.part_audio.pop_front().expect("checked");
+            let pushed = self.mux_fmp4(&audio, TrackKind::Audio);
+            refused = refused.and(pushed);
+        }
+        let audio_end = match (muxed, self.part_audio.front()) {
+            (false, _) => span.end,
+            (true, Some(next)) => next.dts,
+            (true, None) => self.last_audio_dts.unwrap_or(span.end),
+        };
+
         let muxers = self.muxers.as_mut().expect("started");
         let mut bytes = BytesMut::new();
         let mut independent = true;
         if let Some(video) = &mut muxers.video
-            && let Some(fragment) = video.cut(self.moof_sequence, end)
+            && let Some(fragment) = video.cut(self.moof_sequence, span.end)
         {
             self.moof_sequence += 1;
             independent = fragment.starts_with_keyframe;
             bytes.extend_from_slice(&fragment.bytes);
         }
-        if let Some(audio) = &mut muxers.audio {
-            // Audio ends where the next audio frame starts, if it came;
-            // otherwise at its last frame, which makes the fragmenter reuse
-            // the previous frame's duration.
-            let audio_end = match (&muxers.video, next_audio) {
-                (None, _) => end,
-                (Some(_), Some(next)) => next,
-                (Some(_), None) => self.last_audio_dts.unwrap_or(end),
-            };
-            if let Some(fragment) = audio.cut(self.moof_sequence, audio_end) {
-                self.moof_sequence += 1;
-                bytes.extend_from_slice(&fragment.bytes);
-            }
+        if let Some(audio) = &mut muxers.audio
+            && let Some(fragment) = audio.cut(self.moof_sequence, audio_end)
+        {
+            self.moof_sequence += 1;
+            bytes.extend_from_slice(&fragment.bytes);
+        }
+        if bytes.is_empty() {
+            // Every frame of it was refused.
+            return refused.map(|()| PushOutcome::default());
         }
         if !self.part_target_fixed {
             self.timeline.set_part_target(self.cutter.plan().target)?;
             self.part_target_fixed = true;
         }
-        let duration = Timestamp(end.0 - part_start.0);
         let part = self
             .timeline
-            .push_part(duration, independent, bytes.freeze(), now)?;
-        Ok(PushOutcome {
+            .push_part(span.duration(), independent, bytes.freeze(), now)?;
+        refused.map(|()| PushOutcome {
             part: Some(part),
             ..PushOutcome::default()
         })
     }
 
-    fn close_segment(&mut self, end: Timestamp) -> Result<PushOutcome, HlsError> {
-        let start = self
+    /// Closes the open segment, which lasts as long as its parts.
+    fn close_segment(&mut self) -> Result<PushOutcome, HlsError> {
+        let duration = self
             .timeline
             .open()
-            .map_or(end, |segment| segment.first_dts);
+            .map_or(Timestamp::ZERO, |segment| segment.duration);
         let ts = self.has_ts().then(|| self.ts.split().freeze());
-        let msn = self
-            .timeline
-            .close_segment(Timestamp(end.0 - start.0), ts)?;
+        let msn = self.timeline.close_segment(duration, ts)?;
         self.open_bytes = 0;
         // Drop init segments no kept segment needs any more.
         let oldest = self.timeline.segments().next().map(|s| s.init);
@@ -577,5 +656,228 @@ impl HlsPackager {
             segment: Some(msn),
             ..PushOutcome::default()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use arcly_engine::FrameFlags;
+
+    use super::super::{Part, Segment};
+
+    use super::*;
+
+    /// x264, High profile, 320x240, 25 fps.
+    const SPS: &[u8] = &[
+        0x67, 0x64, 0x00, 0x0d, 0xac, 0xd9, 0x41, 0x41, 0xfb, 0x01, 0x10, 0x00, 0x00, 0x03, 0x00,
+        0x10, 0x00, 0x00, 0x03, 0x03, 0x20, 0xf1, 0x42, 0x99, 0x60,
+    ];
+    const PPS: &[u8] = &[0x68, 0xeb, 0xe3, 0xcb, 0x22, 0xc0];
+    /// AAC-LC, 44.1 kHz, stereo.
+    const ASC: &[u8] = &[0x12, 0x10];
+    /// One AAC frame at 44.1 kHz, in microseconds.
+    const AAC_FRAME: f64 = 1024.0 * 1e6 / 44_100.0;
+
+    fn frame(codec: Codec, dts: i64, flags: FrameFlags, payload: Vec<u8>) -> MediaFrame {
+        MediaFrame {
+            codec,
+            dts: Timestamp(dts),
+            pts: Timestamp(dts),
+            flags,
+            payload: payload.into(),
+        }
+    }
+
+    fn configs() -> [MediaFrame; 2] {
+        let mut avcc = vec![1, 0x64, 0x00, 0x0d, 0xff, 0xe1];
+        avcc.extend((SPS.len() as u16).to_be_bytes());
+        avcc.extend(SPS);
+        avcc.push(1);
+        avcc.extend((PPS.len() as u16).to_be_bytes());
+        avcc.extend(PPS);
+        let video = FrameFlags::CONFIG | FrameFlags::KEYFRAME;
+        [
+            frame(Codec::H264, 0, video, avcc),
+            frame(Codec::Aac, 0, FrameFlags::CONFIG, ASC.to_vec()),
+        ]
+    }
+
+    /// `count` video frames at 25 fps, a keyframe every `gop`, and the AAC
+    /// frames of the same time (millisecond timestamps, as FLV has them),
+    /// interleaved by decode time.
+    fn stream(gop: i64, count: i64) -> Vec<MediaFrame> {
+        let mut frames = Vec::new();
+        let mut audio = 0;
+        for i in 0..count {
+            let dts = i * 40_000;
+            loop {
+                let at = (audio as f64 * AAC_FRAME / 1000.0).round() as i64 * 1000;
+                if at > dts {
+                    break;
+                }
+                frames.push(frame(Codec::Aac, at, FrameFlags::KEYFRAME, vec![0x21; 20]));
+                audio += 1;
+            }
+            let (flags, nal) = match i % gop {
+                0 => (FrameFlags::KEYFRAME, 0x65),
+                _ => (FrameFlags::NONE, 0x41),
+            };
+            let mut payload = 9u32.to_be_bytes().to_vec();
+            payload.extend([nal, 0x88, 0x84, 0x00, 0x33, 0xff, 0x00, 0x00, 0x01]);
+            frames.push(frame(Codec::H264, dts, flags, payload));
+        }
+        frames
+    }
+
+    /// A packager fed the configs and `frames`, the clock at each frame's
+    /// decode time; the outcome of each push with its frame.
+    fn package(frames: &[MediaFrame]) -> (HlsPackager, Vec<(MediaFrame, PushOutcome)>) {
+        let mut packager = HlsPackager::new(HlsSettings::default()).unwrap();
+        for config in configs() {
+            packager.push(&config, Timestamp::ZERO).unwrap();
+        }
+        let outcomes = frames
+            .iter()
+            .map(|f| (f.clone(), packager.push(f, f.dts).unwrap()))
+            .collect();
+        (packager, outcomes)
+    }
+
+    /// Per `traf` of an fMP4 fragment (or several): track id, `tfdt` and
+    /// the sample durations.
+    fn trafs(mut bytes: &[u8]) -> Vec<(u32, u64, Vec<u32>)> {
+        fn boxes(mut bytes: &[u8]) -> Vec<([u8; 4], &[u8])> {
+            let mut out = Vec::new();
+            while bytes.len() >= 8 {
+                let size = u32::from_be_bytes(bytes[..4].try_into().unwrap()) as usize;
+                out.push((bytes[4..8].try_into().unwrap(), &bytes[8..size]));
+                bytes = &bytes[size..];
+            }
+            out
+        }
+        let u32_at = |b: &[u8], at: usize| u32::from_be_bytes(b[at..at + 4].try_into().unwrap());
+        let mut out = Vec::new();
+        while !bytes.is_empty() {
+            let (kind, body) = boxes(bytes)[0];
+            bytes = &bytes[body.len() + 8..];
+            if &kind != b"moof" {
+                continue;
+            }
+            for (kind, traf) in boxes(body) {
+                if &kind != b"traf" {
+                    continue;
+                }
+                let (mut id, mut tfdt, mut durations) = (0, 0, Vec::new());
+                for (kind, body) in boxes(traf) {
+                    match &kind {
+                        b"tfhd" => id = u32_at(body, 4),
+                        b"tfdt" => tfdt = u64::from_be_bytes(body[4..12].try_into().unwrap()),
+                        b"trun" => {
+                            let flags = u32_at(body, 0) & 0xff_ffff;
+                            let fields = [0x100, 0x200, 0x400, 0x800]
+                                .iter()
+                                .filter(|&&f| flags & f != 0)
+                                .count();
+                            let mut at = 8 + if flags & 1 != 0 { 4 } else { 0 };
+                            for _ in 0..u32_at(body, 4) {
+                                durations.push(u32_at(body, at));
+                                at += 4 * fields;
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                out.push((id, tfdt, durations));
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_fifth_frame_of_a_part_publishes_it() {
+        let (packager, outcomes) = package(&stream(50, 12));
+        let published: Vec<(i64, (u64, u32))> = outcomes
+            .iter()
+            .filter_map(|(f, o)| Some((f.dts.0, o.part?)))
+            .collect();
+        // Five frames of 40 ms a part: ready with the frames at 160 and
+        // 360 ms, not with the frames after them.
+        assert_eq!(published, [(160_000, (0, 0)), (360_000, (0, 1))]);
+        let (frame, _) = outcomes.iter().find(|(_, o)| o.part.is_some()).unwrap();
+        assert_eq!(frame.codec, Codec::H264);
+        let part = packager.timeline().part(0, 0).unwrap();
+        assert_eq!(part.duration, Timestamp(200_000));
+        assert_eq!(part.ready_at, Timestamp(160_000));
+        assert!(part.independent);
+        assert_eq!(packager.timeline().part_target(), Timestamp(200_000));
+    }
+
+    #[test]
+    fn segment_and_part_durations_add_up() {
+        for (gop, parts) in [
+            (50, vec![200_000; 10]),
+            (53, {
+                let mut parts = vec![200_000; 10];
+                parts.push(120_000);
+                parts
+            }),
+        ] {
+            let (mut packager, _) = package(&stream(gop, 300));
+            packager.finish(Timestamp(12_000_000)).unwrap();
+            let timeline = packager.timeline();
+            let segments: Vec<&Segment> = timeline.segments().collect();
+            assert_eq!(segments.len(), 300usize.div_ceil(gop as usize), "gop {gop}");
+            let gop_us = gop * 40_000;
+            for (i, segment) in segments.iter().enumerate() {
+                let durations: Vec<i64> = segment.parts.iter().map(|p| p.duration.0).collect();
+                let sum: i64 = durations.iter().sum();
+                assert_eq!(segment.duration.0, sum, "{segment:?}");
+                assert_eq!(segment.first_dts.0, i as i64 * gop_us);
+                if i + 1 < segments.len() {
+                    assert_eq!(durations, parts, "gop {gop}, segment {i}");
+                    assert_eq!(sum, gop_us);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn audio_is_continuous_across_parts() {
+        let (mut packager, _) = package(&stream(50, 250));
+        packager.finish(Timestamp(10_000_000)).unwrap();
+        let timeline = packager.timeline();
+        let parts: Vec<&Part> = timeline.segments().flat_map(|s| &s.parts).collect();
+        assert_eq!(parts.len(), 50);
+        let (mut video, mut audio) = (Vec::new(), Vec::new());
+        for part in &parts {
+            for (track, tfdt, durations) in trafs(&part.bytes) {
+                let end = tfdt + durations.iter().map(|&d| u64::from(d)).sum::<u64>();
+                match track {
+                    1 => video.push((tfdt, end)),
+                    _ => audio.push((tfdt, end)),
+                }
+            }
+        }
+        // One fragment per track and part.
+        assert_eq!((video.len(), audio.len()), (50, 50));
+        // Each part's audio starts exactly where the one before ended: no
+        // gap, no overlap, though parts are cut before the audio of their
+        // last video frame has all come.
+        for pair in audio.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "{audio:?}");
+        }
+        // 25 fps predicts exactly: video joins up too.
+        for pair in video.windows(2) {
+            assert_eq!(pair[0].1, pair[1].0, "{video:?}");
+        }
+        // The audio starts with the first video frame and ends within a
+        // frame of the last one's start: the audio frame that waited for
+        // the next one when the last part was cut is dropped at the end.
+        assert_eq!(audio[0].0, 0);
+        let audio_end = audio.last().unwrap().1 as f64 / 44_100.0;
+        assert!(
+            (9.96 - AAC_FRAME / 1e6..=9.96).contains(&audio_end),
+            "{audio_end}"
+        );
     }
 }

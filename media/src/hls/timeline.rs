@@ -3,8 +3,9 @@
 //!
 //! A [`Timeline`] holds the complete segments, oldest first, and at most one
 //! open segment whose finished parts are already published. The packager
-//! drives it (`open_segment`, `push_part`, `close_segment`, `end`); the
-//! playlist renderers, the blocking-request check and the HTTP layer read it.
+//! drives it (`open_segment`, `push_part`, `expect_segment_end`,
+//! `close_segment`, `end`); the playlist renderers, the blocking-request
+//! check and the HTTP layer read it.
 
 use std::collections::VecDeque;
 
@@ -105,6 +106,8 @@ pub struct Timeline {
     discontinuity_sequence: u64,
     init: u32,
     any_part: bool,
+    /// Whether the open segment is expected to end before another part.
+    segment_ending: bool,
     ended: bool,
 }
 
@@ -122,6 +125,7 @@ impl Timeline {
             discontinuity_sequence: 0,
             init: 0,
             any_part: false,
+            segment_ending: false,
             ended: false,
         })
     }
@@ -194,11 +198,22 @@ impl Timeline {
         Some((newest.msn, last.index))
     }
 
-    /// Where the next part will go (`EXT-X-PRELOAD-HINT`).
+    /// Where the next part will go if the open segment takes another.
     pub fn next_part(&self) -> (u64, u32) {
         match &self.open {
             Some(open) => (open.msn, open.parts.len() as u32),
             None => (self.next_msn, 0),
+        }
+    }
+
+    /// The part `EXT-X-PRELOAD-HINT` names: the [`next_part`](Self::next_part),
+    /// or the next segment's first when the open segment is expected to end
+    /// before another part (see
+    /// [`expect_segment_end`](Self::expect_segment_end)).
+    pub fn preload_hint(&self) -> (u64, u32) {
+        match &self.open {
+            Some(open) if self.segment_ending => (open.msn + 1, 0),
+            _ => self.next_part(),
         }
     }
 
@@ -291,6 +306,7 @@ impl Timeline {
         }
         let msn = self.next_msn;
         self.next_msn += 1;
+        self.segment_ending = false;
         self.open = Some(Segment {
             msn,
             first_dts: start.first_dts,
@@ -327,7 +343,17 @@ impl Timeline {
         });
         open.duration = Timestamp(open.duration.0 + duration.0);
         self.any_part = true;
+        self.segment_ending = false;
         Ok((open.msn, index))
+    }
+
+    /// Says the open segment is expected to end before another part (its
+    /// last part came where a keyframe is due), so that the preload hint
+    /// names the next segment's first part rather than one that would never
+    /// exist. A guess: if another part comes after all, it is published as
+    /// usual and the hint moves on. Ignored without an open segment.
+    pub fn expect_segment_end(&mut self) {
+        self.segment_ending = self.open.as_ref().is_some_and(|o| !o.parts.is_empty());
     }
 
     /// Closes the open segment with its media duration and its MPEG-TS
@@ -437,6 +463,32 @@ mod tests {
         assert_eq!(timeline.part(0, 0).unwrap().ready_at, Timestamp(7));
         assert_eq!(timeline.last_complete_msn(), None);
         assert_eq!(timeline.open().unwrap().duration, Timestamp(200_000));
+        assert_eq!(timeline.preload_hint(), (0, 1));
+    }
+
+    #[test]
+    fn hint_moves_to_the_next_segment_when_the_open_one_is_ending() {
+        let mut timeline = Timeline::new(HlsSettings::default()).unwrap();
+        timeline.expect_segment_end();
+        assert_eq!(timeline.preload_hint(), (0, 0));
+        timeline.open_segment(start(0)).unwrap();
+        let part = |timeline: &mut Timeline| {
+            timeline
+                .push_part(Timestamp(200_000), false, Bytes::new(), Timestamp(0))
+                .unwrap()
+        };
+        part(&mut timeline);
+        timeline.expect_segment_end();
+        assert_eq!(timeline.preload_hint(), (1, 0));
+        assert_eq!(timeline.next_part(), (0, 1));
+        // Wrong after all: another part, and the hint follows it.
+        part(&mut timeline);
+        assert_eq!(timeline.preload_hint(), (0, 2));
+        timeline.expect_segment_end();
+        timeline.close_segment(Timestamp(400_000), None).unwrap();
+        assert_eq!(timeline.preload_hint(), (1, 0));
+        timeline.open_segment(start(400_000)).unwrap();
+        assert_eq!(timeline.preload_hint(), (1, 0));
     }
 
     #[test]
