@@ -41,6 +41,11 @@ fn record_unwritable_dir_keeps_the_stream() {
         line.contains("cannot create directory") && line.contains("Not a directory"),
         "{line}"
     );
+    assert_eq!(
+        server.total("recordings_failed"),
+        1,
+        "the failure is counted"
+    );
 
     // The stream is untouched: a player joins and keeps receiving it.
     let mut player = Player::copy(&server.url(STREAM));

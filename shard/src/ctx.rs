@@ -157,6 +157,7 @@ impl ShardCtx {
         let m = &shard.mailbox.counters;
         let (streams_owned, streams_mirrored, viewers) = shard.streams.counts();
         let clients = clients::counts();
+        let recordings = self.record_stats();
         ShardStats {
             shard: shard.id,
             streams_owned,
@@ -188,6 +189,10 @@ impl ShardCtx {
             http_flv_players: clients.http_flv_players,
             hls_requests: c.hls_requests.get(),
             kicks: c.kicks.get(),
+            recordings_active: recordings.active,
+            recordings_finished: recordings.finished,
+            recordings_failed: recordings.failed,
+            recorded_bytes: recordings.bytes_written,
             refused_unauthorized: c.refused_unauthorized.get(),
             refused_not_found: c.refused_not_found.get(),
             refused_bad_name: c.refused_bad_name.get(),

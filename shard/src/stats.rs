@@ -73,6 +73,15 @@ pub struct ShardStats {
     pub hls_requests: u64,
     /// Connections closed through the admin API.
     pub kicks: u64,
+    /// Recordings running on this shard now.
+    pub recordings_active: u64,
+    /// Recordings that ended with their stream.
+    pub recordings_finished: u64,
+    /// Recordings stopped by an error (disk full, permissions): the
+    /// stream went on without them.
+    pub recordings_failed: u64,
+    /// Bytes written to recordings.
+    pub recorded_bytes: u64,
     /// Publishers and players refused for their credentials.
     pub refused_unauthorized: u64,
     /// Players refused because the stream was not live.
@@ -88,7 +97,7 @@ pub struct ShardStats {
 impl ShardStats {
     /// Every counter with its name, in declaration order: what the status
     /// API and metrics print, so a new counter shows up everywhere at once.
-    pub fn fields(&self) -> [(&'static str, u64); 34] {
+    pub fn fields(&self) -> [(&'static str, u64); 38] {
         [
             ("shard", self.shard as u64),
             ("streams_owned", self.streams_owned),
@@ -120,6 +129,10 @@ impl ShardStats {
             ("http_flv_players", self.http_flv_players),
             ("hls_requests", self.hls_requests),
             ("kicks", self.kicks),
+            ("recordings_active", self.recordings_active),
+            ("recordings_finished", self.recordings_finished),
+            ("recordings_failed", self.recordings_failed),
+            ("recorded_bytes", self.recorded_bytes),
             ("refused_unauthorized", self.refused_unauthorized),
             ("refused_not_found", self.refused_not_found),
             ("refused_bad_name", self.refused_bad_name),

@@ -296,6 +296,34 @@ const SERIES: &[Series] = &[
         Some(("reason", "kicked")),
         "",
     ),
+    series(
+        "recordings_active",
+        "arcly_recordings",
+        Gauge,
+        None,
+        "Recordings running now.",
+    ),
+    series(
+        "recordings_finished",
+        "arcly_recordings_ended_total",
+        Counter,
+        Some(("result", "finished")),
+        "Recordings that ended: with their stream, or stopped by an error (disk full, permissions).",
+    ),
+    series(
+        "recordings_failed",
+        "arcly_recordings_ended_total",
+        Counter,
+        Some(("result", "failed")),
+        "",
+    ),
+    series(
+        "recorded_bytes",
+        "arcly_recorded_bytes_total",
+        Counter,
+        None,
+        "Bytes written to recordings.",
+    ),
 ];
 
 /// How a histogram's values are written.
