@@ -7,6 +7,7 @@ use std::time::Duration;
 use arcly_engine::{AllowAll, AppLimits, Authenticator, NoopObserver, Observer};
 
 use crate::auth::HookConfig;
+use crate::drivers::record::RecordConfig;
 use crate::mailbox::MailboxConfig;
 use crate::placement::ShardSpec;
 
@@ -35,6 +36,8 @@ pub struct RuntimeConfig {
     pub authenticator: Arc<dyn Authenticator>,
     /// The operator's HTTP hooks, asked after `authenticator` allows.
     pub hooks: HookConfig,
+    /// What is recorded to disk; `None` records nothing.
+    pub record: Option<Arc<RecordConfig>>,
     /// How long an unpublished stream waits for its publisher to come back
     /// before the reaper ends it.
     pub unpublish_grace: Duration,
@@ -67,6 +70,7 @@ impl RuntimeConfig {
             observer: Arc::new(NoopObserver),
             authenticator: Arc::new(AllowAll),
             hooks: HookConfig::default(),
+            record: None,
             unpublish_grace: Duration::from_secs(10),
             reaper_interval: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
@@ -103,6 +107,7 @@ impl fmt::Debug for RuntimeConfig {
             .field("ring_depth", &self.ring_depth)
             .field("limits", &self.limits)
             .field("hooks", &self.hooks)
+            .field("record", &self.record)
             .field("unpublish_grace", &self.unpublish_grace)
             .field("reaper_interval", &self.reaper_interval)
             .field("request_timeout", &self.request_timeout)

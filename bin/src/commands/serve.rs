@@ -1,6 +1,7 @@
 //! `arcly serve`: run the origin until SIGINT or SIGTERM; SIGHUP re-reads
 //! the config file and applies what can change while running (apps and
-//! their limits, tokens, signing secrets, hooks, the unpublish grace).
+//! their limits, tokens, signing secrets, hooks, recording, the unpublish
+//! grace).
 
 use std::sync::Arc;
 
@@ -32,9 +33,6 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     }));
     runtime
         .install_signal_handlers()
-        .map_err(Failure::runtime)?;
-    runtime
-        .set_recording(settings.record.clone())
         .map_err(Failure::runtime)?;
     if let Some(record) = &settings.record {
         println!(
@@ -92,5 +90,6 @@ fn runtime_config(settings: &Settings, shards: Vec<ShardSpec>) -> RuntimeConfig 
     config.unpublish_grace = settings.unpublish_grace;
     config.authenticator = Arc::new(settings.auth.clone());
     config.hooks = settings.hooks.clone();
+    config.record = settings.record.clone().map(Arc::new);
     config
 }

@@ -1,6 +1,6 @@
 //! Recording (DVR): live streams written to disk as they are published.
 //!
-//! With a [`RecordConfig`] installed ([`Runtime::set_recording`]), every
+//! With a [`RecordConfig`] in [`RuntimeConfig::record`](crate::RuntimeConfig::record), every
 //! publish of an app it covers starts a recorder on the stream's owner
 //! shard: a local subscriber of the stream (joined at the GOP cache, so
 //! nothing before the first keyframe is lost) that writes
@@ -45,12 +45,11 @@ mod writer;
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 use arcly_engine::{StreamKey, Timestamp};
 
-use crate::{Runtime, ShardCtx, ShardError};
+use crate::ShardCtx;
 
 /// Where the playlist of an fMP4 recording goes.
 const PLAYLIST_FMP4: &str = "index.m3u8";
@@ -138,24 +137,6 @@ impl RecordConfig {
     }
 }
 
-impl Runtime {
-    /// Installs `config` on every shard (or, with `None`, records nothing):
-    /// publishes from now on are recorded by it. Recordings already running
-    /// go on as they started. Blocks until every shard has it; call from a
-    /// thread that is not a shard.
-    pub fn set_recording(&self, config: Option<RecordConfig>) -> Result<(), ShardError> {
-        let config = config.map(Arc::new);
-        let handles = self.spawn_on_all(move |_ctx: ShardCtx| {
-            let config = config.clone();
-            async move { CONFIG.set(config) }
-        });
-        for handle in handles {
-            handle.join()?;
-        }
-        Ok(())
-    }
-}
-
 /// One shard's recording counters, from [`ShardCtx::record_stats`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct RecordStats {
@@ -182,8 +163,6 @@ struct Counters {
 }
 
 thread_local! {
-    /// What this shard records (one thread per shard).
-    static CONFIG: RefCell<Option<Arc<RecordConfig>>> = const { RefCell::new(None) };
     /// The streams this shard records now, with the origin instance each
     /// recorder follows.
     static RECORDING: RefCell<HashMap<StreamKey, u64>> = RefCell::new(HashMap::new());
@@ -209,7 +188,9 @@ impl ShardCtx {
 /// follows that instance yet (a publisher that reconnects within the grace
 /// period continues the same instance, and so the same recording).
 pub(crate) fn on_publish(ctx: &ShardCtx, key: &StreamKey, instance: u64) {
-    let Some(config) = CONFIG.with_borrow(Clone::clone) else {
+    // `RuntimeConfig::record`: a reload changes it for publishes from now
+    // on; recordings already running go on as they started.
+    let Some(config) = ctx.config().record.clone() else {
         return;
     };
     if !config.records(key.app()) {
