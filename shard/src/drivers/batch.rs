@@ -11,9 +11,11 @@
 //!   frame;
 //! - with no window, each video frame goes out as soon as it arrives, and
 //!   audio frames wait for the video frame they are due with (at most
-//!   [`AUDIO_HOLD`]), which halves the writes of a typical stream at a
-//!   latency cost below one video frame interval. Streams without video
-//!   send audio at once.
+//!   [`AUDIO_HOLD_FRAMES`] of them), which halves the writes of a typical
+//!   stream at a latency cost below one video frame interval. The bound is
+//!   a count, not a time, so holding audio arms no timer: a timer armed and
+//!   dropped per frame cost a player more than the write it saved. Streams
+//!   without video send audio at once.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -29,8 +31,10 @@ use crate::{Subscription, ViewerEvent};
 /// outside the engine's queue accounting.
 pub(crate) const MAX_WRITE: usize = 256 << 10;
 
-/// How long an audio frame waits for a video frame to share a write with.
-pub(crate) const AUDIO_HOLD: Duration = Duration::from_millis(50);
+/// Audio frames that may wait for a video frame to share a write with:
+/// about 90 ms of AAC at 44.1 kHz, so only a stalled video track makes
+/// audio wait that long; normally the next video frame comes first.
+pub(crate) const AUDIO_HOLD_FRAMES: usize = 4;
 
 /// Write batching per app: a default and per-app values.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -66,8 +70,8 @@ pub(crate) struct Batch {
     merge: Duration,
     parts: Vec<Bytes>,
     size: usize,
-    /// When the oldest waiting part was gathered.
-    since: Option<Instant>,
+    /// Audio frames waiting since the last video frame or write.
+    held_audio: usize,
     /// A video frame waits: the batch is due.
     has_video: bool,
     /// The stream has shown video, so audio may wait for it.
@@ -84,7 +88,7 @@ impl Batch {
             merge,
             parts: Vec::new(),
             size: 0,
-            since: None,
+            held_audio: 0,
             has_video: false,
             stream_has_video: false,
             last_write: Instant::now(),
@@ -132,36 +136,29 @@ impl Batch {
         if track == TrackKind::Video {
             self.has_video = true;
             self.stream_has_video = true;
+        } else {
+            self.held_audio += 1;
         }
-        self.since.get_or_insert_with(Instant::now);
         self.size += bytes.len();
         self.parts.push(bytes);
     }
 
-    /// When the waiting bytes are due: `None` when nothing waits.
-    pub(crate) fn due(&self) -> Option<Instant> {
-        let since = self.since?;
+    /// Whether bytes wait and should go out now rather than wait for a
+    /// video frame.
+    pub(crate) fn is_due(&self) -> bool {
         let audio_may_wait = self.merge.is_zero()
             && self.stream_has_video
             && !self.has_video
-            && self.size < MAX_WRITE;
-        Some(if audio_may_wait {
-            since + AUDIO_HOLD
-        } else {
-            since
-        })
-    }
-
-    /// Whether the waiting bytes are due now.
-    pub(crate) fn is_due(&self) -> bool {
-        self.due().is_some_and(|due| due <= Instant::now())
+            && self.size < MAX_WRITE
+            && self.held_audio < AUDIO_HOLD_FRAMES;
+        !self.parts.is_empty() && !audio_may_wait
     }
 
     /// Takes the waiting bytes for a write.
     pub(crate) fn take(&mut self) -> Vec<Bytes> {
         self.last_write = Instant::now();
         self.size = 0;
-        self.since = None;
+        self.held_audio = 0;
         self.has_video = false;
         std::mem::take(&mut self.parts)
     }
@@ -184,8 +181,8 @@ mod tests {
     }
 
     #[test]
-    fn empty_batch_is_never_due() {
-        assert_eq!(batch(Duration::ZERO).due(), None);
+    fn an_empty_batch_is_never_due() {
+        assert!(!batch(Duration::ZERO).is_due());
     }
 
     #[test]
@@ -202,13 +199,24 @@ mod tests {
         assert!(b.is_due());
         assert_eq!(b.take().len(), 1);
         b.add(bytes(10), TrackKind::Audio);
-        let since = b.since.unwrap();
-        assert_eq!(b.due(), Some(since + AUDIO_HOLD));
         assert!(!b.is_due());
         b.add(bytes(100), TrackKind::Video);
         assert!(b.is_due());
         assert_eq!(b.take().len(), 2, "audio and video share one write");
-        assert_eq!(b.due(), None);
+        assert!(!b.is_due());
+    }
+
+    #[test]
+    fn audio_waits_for_a_few_frames_at_most() {
+        let mut b = batch(Duration::ZERO);
+        b.add(bytes(1), TrackKind::Video);
+        b.take();
+        for _ in 1..AUDIO_HOLD_FRAMES {
+            b.add(bytes(10), TrackKind::Audio);
+            assert!(!b.is_due());
+        }
+        b.add(bytes(10), TrackKind::Audio);
+        assert!(b.is_due(), "a stalled video track does not stall audio");
     }
 
     #[test]

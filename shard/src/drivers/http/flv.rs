@@ -8,7 +8,7 @@
 //! behind jumps to the newest keyframe, and one that stops reading is let
 //! go after [`WRITE_TIMEOUT`]. The stream's end closes the body.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_media::flv::FlvHeader;
@@ -52,8 +52,6 @@ enum Woken {
     /// The client sent bytes (ignored) or closed (`Ok(0)`).
     Client(std::io::Result<usize>),
     Viewer(ViewerEvent),
-    /// Held tags are due.
-    Due,
     Stopping,
 }
 
@@ -99,25 +97,17 @@ pub(super) async fn stream(
     loop {
         let client = async { Woken::Client(conn.read(&mut scratch).await) };
         let viewer = async { Woken::Viewer(subscription.next().await) };
-        let due = async {
-            match batch.due() {
-                Some(at) => task::sleep(at.saturating_duration_since(Instant::now())).await,
-                None => future::pending().await,
-            }
-            Woken::Due
-        };
         let stop = async {
             ctx.stopping().await;
             Woken::Stopping
         };
-        let ended = match future::or(future::or(client, viewer), future::or(due, stop)).await {
+        let ended = match future::or(future::or(client, viewer), stop).await {
             Woken::Client(Ok(n)) if n > 0 => {
                 // A player may send anything after its request; drop it.
                 scratch.clear();
                 continue;
             }
             Woken::Client(_) | Woken::Stopping => break,
-            Woken::Due => false,
             Woken::Viewer(event) => {
                 let wait = batch.merge_wait();
                 if !wait.is_zero() {

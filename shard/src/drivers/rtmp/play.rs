@@ -2,7 +2,7 @@
 //! of the stream (the origin, or the mirror it shares with every other
 //! viewer there), with bytes encoded once per shard.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
@@ -78,8 +78,6 @@ async fn refuse(ctx: &ShardCtx, mut io: SessionIo, reason: PlayRejection) -> End
 enum Woken {
     Input(Result<(), Ending>),
     Viewer(ViewerEvent),
-    /// Held bytes are due.
-    Due,
 }
 
 struct Player {
@@ -105,26 +103,24 @@ impl Player {
         loop {
             let woken = match self.subscription.as_mut() {
                 Some(subscription) => {
-                    let input = async { Woken::Input(self.io.read_input(ctx).await) };
+                    let input = async { Woken::Input(self.io.read_input_untimed(ctx).await) };
                     let viewer = async { Woken::Viewer(subscription.next().await) };
-                    let due = async {
-                        match self.batch.due() {
-                            Some(at) => {
-                                task::sleep(at.saturating_duration_since(Instant::now())).await
-                            }
-                            None => future::pending().await,
-                        }
-                        Woken::Due
-                    };
-                    future::or(input, future::or(viewer, due)).await
+                    future::or(input, viewer).await
                 }
                 None => Woken::Input(self.io.read_input(ctx).await),
             };
             let step = match woken {
                 Woken::Input(Err(ending)) => Err(ending),
                 Woken::Input(Ok(())) => self.handle_session(ctx).await,
+                // Frames wake a player often: its session's timers (ping,
+                // idle) are checked then, not armed on every wake.
+                Woken::Viewer(event) if self.io.check_deadline() => {
+                    match self.handle_session(ctx).await {
+                        Ok(()) => self.send(event).await,
+                        Err(ending) => Err(ending),
+                    }
+                }
                 Woken::Viewer(event) => self.send(event).await,
-                Woken::Due => self.write().await,
             };
             if let Err(ending) = step {
                 return ending;
