@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::config::log::LogFormat;
+
 /// arcly: a thread-per-core live-media origin.
 #[derive(Debug, Parser)]
 #[command(name = "arcly", version, about, long_about = None)]
@@ -46,6 +48,13 @@ pub(crate) struct ServeArgs {
     /// Players of APP must present ?token=TOKEN (repeatable; APP=TOKEN).
     #[arg(long, value_name = "APP=TOKEN")]
     pub(crate) play_token: Vec<String>,
+    /// How log lines are written to stderr [default: human].
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    pub(crate) log_format: Option<LogFormat>,
+    /// Log filter, e.g. `debug` or `warn,arcly_shard=info` (beats RUST_LOG)
+    /// [default: RUST_LOG, else info].
+    #[arg(long, value_name = "FILTER")]
+    pub(crate) log_level: Option<String>,
     /// Where shards run.
     #[command(flatten)]
     pub(crate) placement: PlacementArgs,

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::cli::{PlacementArgs, ServeArgs};
 
 mod auth;
+pub(crate) mod log;
 mod record;
 
 /// Default RTMP address.
@@ -89,6 +90,8 @@ pub(crate) struct Settings {
     pub(crate) record: Option<arcly_shard::RecordConfig>,
     /// The token `/metrics` and `/api/*` want, if any.
     pub(crate) admin_token: Option<String>,
+    /// How the log is written (`[log]`, `--log-format`, `--log-level`).
+    pub(crate) log: log::LogSettings,
 }
 
 /// The TOML file, as written: every key optional.
@@ -110,6 +113,8 @@ struct FileConfig {
     hooks: auth::FileHooks,
     #[serde(default)]
     record: record::FileRecord,
+    #[serde(default)]
+    log: log::FileLog,
     #[serde(default)]
     apps: BTreeMap<String, FileApp>,
 }
@@ -307,6 +312,9 @@ impl Settings {
             settings.http_listen = addr;
         }
         apply_placement_flags(&mut settings.placement, &args.placement)?;
+        settings
+            .log
+            .apply_flags(args.log_format, args.log_level.as_deref())?;
         for pair in &args.publish_token {
             let (app, token) = split_app_token("--publish-token", pair)?;
             settings.auth = settings.auth.with_publish_token(app, token);
@@ -430,6 +438,7 @@ impl Settings {
                 .as_deref()
                 .map(|token| check_token("admin_token", token).map(str::to_owned))
                 .transpose()?,
+            log: file.log.apply()?,
         })
     }
 }

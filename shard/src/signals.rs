@@ -73,8 +73,10 @@ impl Runtime {
                                     .map_err(|e| e.to_string())
                             });
                             match applied {
-                                Ok(()) => eprintln!("arcly: reloaded the configuration (SIGHUP)"),
-                                Err(e) => eprintln!(
+                                Ok(()) => {
+                                    tracing::info!("arcly: reloaded the configuration (SIGHUP)")
+                                }
+                                Err(e) => tracing::error!(
                                     "arcly: reload failed, the running configuration stays: {e}"
                                 ),
                             }

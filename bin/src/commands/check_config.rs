@@ -29,5 +29,6 @@ pub(crate) fn run(file: &Path) -> Result<(), Failure> {
     };
     println!("auth = {auth}");
     println!("write_batch = {:?}", settings.write_batch);
+    println!("log = {:?}", settings.log);
     Ok(())
 }

@@ -2,7 +2,11 @@
 //! the config file and applies what can change while running (apps and
 //! their limits, tokens, signing secrets, hooks, recording, the unpublish
 //! grace).
+//!
+//! Log events go to stderr through `tracing` (see `install_log`); the
+//! lines saying where everything runs go to stdout.
 
+use std::io::IsTerminal;
 use std::sync::Arc;
 
 use arcly_engine::AppLimits;
@@ -13,11 +17,13 @@ use arcly_shard::{HttpConfig, RtmpConfig, Runtime, RuntimeConfig, preflight};
 use super::Failure;
 use crate::cli::ServeArgs;
 use crate::config::Settings;
+use crate::config::log::{LogFormat, LogSettings};
 
 /// Resolves the settings, checks the machine, starts the shards and the
 /// listeners, prints where everything runs, and waits for a signal.
 pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
     let settings = Settings::resolve(args)?;
+    install_log(&settings.log)?;
     let topology = Topology::detect().map_err(Failure::runtime)?;
     let placement = Placement::plan(&topology, &settings.placement).map_err(Failure::usage)?;
 
@@ -92,4 +98,28 @@ fn runtime_config(settings: &Settings, shards: Vec<ShardSpec>) -> RuntimeConfig 
     config.hooks = settings.hooks.clone();
     config.record = settings.record.clone().map(Arc::new);
     config
+}
+
+/// Sends `tracing` events to stderr as `log` asks: readable lines (in
+/// colour on a terminal only, so `grep peer=` works on a file) or one JSON
+/// object per line with the fields at the top level.
+fn install_log(log: &LogSettings) -> Result<(), Failure> {
+    let filter = log.filter(std::env::var("RUST_LOG").ok().as_deref())?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let installed = match log.format {
+        LogFormat::Human => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_target(false)
+            .try_init(),
+        LogFormat::Json => builder
+            .with_ansi(false)
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+    installed.map_err(|e| Failure::runtime(format!("cannot set up the log: {e}")))
 }

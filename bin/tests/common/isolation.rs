@@ -141,7 +141,7 @@ pub(crate) fn assert_bad_connection_isolated(
         .unwrap_or_else(|| {
             panic!(
                 "no log line says the bad connection `peer={peer}` was closed (the contract's form: \
-                 `shard=N peer={peer} rtmp: closed: <reason>`)\nserver log:\n{}",
+                 `WARN rtmp: closed shard=N peer={peer} reason=\"...\"`)\nserver log:\n{}",
                 server.log_tail()
             )
         });

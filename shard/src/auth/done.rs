@@ -110,16 +110,18 @@ async fn post(ctx: &ShardCtx, notice: Notice) {
         timeout,
     } = notice;
     let request = event.encode_request(&url);
-    let what = format!(
-        "shard={} hooks: {} {}/{} ({}) to {url}",
-        ctx.id(),
-        event.action.name(),
-        event.app,
-        event.stream,
-        event.protocol
-    );
+    let hook = event.action.name();
+    let (app, stream) = (&event.app, &event.stream);
     match client::call(ctx, &url, &request, timeout).await {
-        Ok(status) => eprintln!("{what}: status {status}"),
-        Err(e) => eprintln!("{what}: failed: {e}"),
+        Ok(status) => tracing::info!(
+            shard = ctx.id(),
+            protocol = %event.protocol,
+            "hooks: {hook} {app}/{stream} to {url}: status {status}"
+        ),
+        Err(e) => tracing::warn!(
+            shard = ctx.id(),
+            protocol = %event.protocol,
+            "hooks: {hook} {app}/{stream} to {url} failed: {e}"
+        ),
     }
 }

@@ -199,12 +199,13 @@ impl ShardCtx {
                 } else {
                     "refusing (fail closed; fail_open = true would allow)"
                 };
-                eprintln!(
-                    "shard={} hooks: {hook} {}/{} ({}) to {url} failed: {e}; {then}",
-                    self.id(),
+                tracing::warn!(
+                    shard = self.id(),
+                    peer = req.peer.map(tracing::field::display),
+                    protocol = %req.protocol,
+                    "hooks: {hook} {}/{} to {url} failed: {e}; {then}",
                     req.app,
                     req.stream,
-                    req.protocol
                 );
                 if hooks.fail_open {
                     Ok(())

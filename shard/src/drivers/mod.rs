@@ -7,6 +7,7 @@ pub(crate) mod egress;
 pub(crate) mod http;
 pub(crate) mod record;
 pub(crate) mod rtmp;
+pub(crate) mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -34,6 +34,10 @@ pub struct Connection {
     unread: Bytes,
     /// The listener (protocol) it came through, for hand-offs.
     listener: ListenerId,
+    /// Bytes read and written on this shard, for the session log lines:
+    /// one addition per system call, never per frame.
+    received: u64,
+    sent: u64,
 }
 
 /// A socket let go of by its shard, ready to travel to another.
@@ -58,6 +62,8 @@ impl Connection {
             peer,
             unread: Bytes::new(),
             listener,
+            received: 0,
+            sent: 0,
         })
     }
 
@@ -78,6 +84,8 @@ impl Connection {
             peer,
             unread,
             listener,
+            received: 0,
+            sent: 0,
         }
     }
 
@@ -123,6 +131,17 @@ impl Connection {
         self.listener
     }
 
+    /// Bytes read from the peer on this shard (a handed-over connection
+    /// counts from the bytes it brought along).
+    pub fn bytes_received(&self) -> u64 {
+        self.received
+    }
+
+    /// Bytes written to the peer on this shard.
+    pub fn bytes_sent(&self) -> u64 {
+        self.sent
+    }
+
     /// Reads what is available (at least one byte, unless the peer closed)
     /// and appends it to `buf`. Returns how many bytes were appended; 0
     /// means the peer closed its side. Dropping the future mid-way loses no
@@ -138,6 +157,7 @@ impl Connection {
             let n = self.unread.len();
             buf.extend_from_slice(&self.unread);
             self.unread = Bytes::new();
+            self.received += n as u64;
             return Ok(n);
         }
         let mut first = [0u8; 1];
@@ -145,7 +165,9 @@ impl Connection {
             return Ok(0);
         }
         buf.extend_from_slice(&first);
-        Ok(1 + self.read_ready(buf)?)
+        let n = 1 + self.read_ready(buf)?;
+        self.received += n as u64;
+        Ok(n)
     }
 
     /// Appends what the socket holds right now, without waiting: one
@@ -180,7 +202,9 @@ impl Connection {
 
     /// Writes all of `data`.
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
-        self.stream.write_all(data).await
+        self.stream.write_all(data).await?;
+        self.sent += data.len() as u64;
+        Ok(())
     }
 
     /// Writes the chunks in order (shared encoded frames, for example).
@@ -190,7 +214,7 @@ impl Connection {
     /// buffer (up to 256 KiB per write) and written together.
     pub async fn write_chunks(&mut self, chunks: &[Bytes]) -> io::Result<()> {
         if let [only] = chunks {
-            return self.stream.write_all(only).await;
+            return self.write_all(only).await;
         }
         let mut rest = chunks;
         while !rest.is_empty() {
@@ -204,7 +228,7 @@ impl Connection {
             for chunk in &rest[..take] {
                 gathered.extend_from_slice(chunk);
             }
-            self.stream.write_all(&gathered).await?;
+            self.write_all(&gathered).await?;
             rest = &rest[take..];
         }
         Ok(())

@@ -7,10 +7,14 @@
 //! `write_batch_ms`) and lag policy as an RTMP player: a viewer that falls
 //! behind jumps to the newest keyframe, and one that stops reading is let
 //! go after [`WRITE_TIMEOUT`]. The stream's end closes the body.
+//!
+//! A `GET` is a play session: one log line when the body starts and one
+//! when it ends, with the bytes sent and why it ended.
 
+use std::fmt;
 use std::time::Duration;
 
-use arcly_engine::{AuthRequest, StreamKey};
+use arcly_engine::{AuthRequest, EvictReason, StreamKey};
 use arcly_media::flv::FlvHeader;
 use arcly_protocols::http::{
     BodyFraming, LAST_CHUNK, Method, RequestHead, ResponseHead, encode_chunk_prefix,
@@ -20,7 +24,9 @@ use futures_lite::future;
 
 use super::{HttpConfig, Response};
 use crate::drivers::batch::{Batch, Stop};
-use crate::drivers::egress::{SharedEncoder, WireFormat};
+use crate::drivers::egress::{EncodeError, SharedEncoder, WireFormat};
+use crate::drivers::http::api::clients::Role;
+use crate::drivers::session::SessionLog;
 use crate::{Connection, ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
 
 /// How long one write may wait for a viewer that does not read.
@@ -55,6 +61,49 @@ enum Woken {
     Stopping,
 }
 
+/// Why an HTTP-FLV body ended, for the session's end line.
+#[derive(Debug)]
+enum Ending {
+    /// The client closed the connection.
+    PeerClosed,
+    /// Reading or writing the socket failed.
+    Io(std::io::Error),
+    /// The shard is shutting down.
+    Shutdown,
+    /// The stream ended.
+    StreamEnded,
+    /// The viewer lagged too often.
+    Evicted(EvictReason),
+    /// A frame could not be put on the wire.
+    Encode(EncodeError),
+    /// A write to a viewer that stopped reading did not finish in time.
+    WriteStalled(Duration),
+}
+
+impl Ending {
+    /// Whether the ending points at a problem worth a warning.
+    fn is_problem(&self) -> bool {
+        !matches!(
+            self,
+            Ending::PeerClosed | Ending::Shutdown | Ending::StreamEnded
+        )
+    }
+}
+
+impl fmt::Display for Ending {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Ending::PeerClosed => f.write_str("peer closed the connection"),
+            Ending::Io(e) => write!(f, "socket error: {e}"),
+            Ending::Shutdown => f.write_str("server shutting down"),
+            Ending::StreamEnded => f.write_str("stream ended"),
+            Ending::Evicted(reason) => write!(f, "evicted: {reason}"),
+            Ending::Encode(e) => write!(f, "cannot encode a frame: {e}"),
+            Ending::WriteStalled(limit) => write!(f, "player read nothing for {limit:?}"),
+        }
+    }
+}
+
 /// Streams `key` to the client until the stream ends, the client leaves or
 /// lags out, or the shard stops. The connection is closed afterwards.
 pub(super) async fn stream(
@@ -81,18 +130,40 @@ pub(super) async fn stream(
         let _ = conn.write_all(&out).await;
         return;
     }
+    let session = SessionLog::start(ctx.id(), &conn, "http-flv", Role::Play, &key);
+    let merge = config.write_batch.for_app(key.app());
+    let batch = Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge);
+    let ending = send_body(
+        ctx,
+        &mut conn,
+        framing,
+        out.freeze(),
+        batch,
+        &mut subscription,
+    )
+    .await;
+    session.end(&conn).log(&ending, ending.is_problem());
+}
+
+/// Writes `head`, the FLV header and then the tags until the body ends.
+async fn send_body(
+    ctx: &ShardCtx,
+    conn: &mut Connection,
+    framing: BodyFraming,
+    head: Bytes,
+    mut batch: Batch,
+    subscription: &mut Subscription,
+) -> Ending {
     let mut flv_header = BytesMut::new();
     FlvHeader {
         has_audio: true,
         has_video: true,
     }
     .encode(&mut flv_header);
-    let first = frame_body(framing, out.freeze(), vec![flv_header.freeze()], false);
-    if write(&mut conn, &first).await.is_err() {
-        return;
+    let first = frame_body(framing, head, vec![flv_header.freeze()], false);
+    if let Err(e) = write(conn, &first).await {
+        return Ending::Io(e);
     }
-    let merge = config.write_batch.for_app(key.app());
-    let mut batch = Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge);
     let mut scratch = BytesMut::new();
     loop {
         let client = async { Woken::Client(conn.read(&mut scratch).await) };
@@ -101,33 +172,38 @@ pub(super) async fn stream(
             ctx.stopping().await;
             Woken::Stopping
         };
-        let ended = match future::or(future::or(client, viewer), stop).await {
+        // `Some` once the body ends after this write.
+        let last = match future::or(future::or(client, viewer), stop).await {
             Woken::Client(Ok(n)) if n > 0 => {
                 // A player may send anything after its request; drop it.
                 scratch.clear();
                 continue;
             }
-            Woken::Client(_) | Woken::Stopping => break,
+            Woken::Client(Ok(_)) => return Ending::PeerClosed,
+            Woken::Client(Err(e)) => return Ending::Io(e),
+            Woken::Stopping => return Ending::Shutdown,
             Woken::Viewer(event) => {
                 let wait = batch.merge_wait();
                 if !wait.is_zero() {
                     task::sleep(wait).await;
                 }
-                match batch.gather(event, &mut subscription) {
+                match batch.gather(event, subscription) {
                     Ok(()) if !batch.is_due() => continue,
-                    Ok(()) => false,
-                    Err(Stop::Encode(e)) => {
-                        eprintln!("shard={} http-flv: cannot encode a frame: {e}", ctx.id());
-                        true
-                    }
-                    Err(Stop::Ended | Stop::Evicted(_)) => true,
+                    Ok(()) => None,
+                    Err(Stop::Encode(e)) => Some(Ending::Encode(e)),
+                    Err(Stop::Ended) => Some(Ending::StreamEnded),
+                    Err(Stop::Evicted(reason)) => Some(Ending::Evicted(reason)),
                 }
             }
         };
-        let parts = frame_body(framing, Bytes::new(), batch.take(), ended);
-        match task::timeout(WRITE_TIMEOUT, write(&mut conn, &parts)).await {
-            Some(Ok(())) if !ended => subscription.set_queued_bytes(0),
-            _ => break,
+        let parts = frame_body(framing, Bytes::new(), batch.take(), last.is_some());
+        match task::timeout(WRITE_TIMEOUT, write(conn, &parts)).await {
+            Some(Ok(())) => match last {
+                Some(ending) => return ending,
+                None => subscription.set_queued_bytes(0),
+            },
+            Some(Err(e)) => return Ending::Io(e),
+            None => return Ending::WriteStalled(WRITE_TIMEOUT),
         }
     }
 }

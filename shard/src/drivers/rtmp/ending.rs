@@ -1,10 +1,11 @@
-//! How an RTMP connection ended, for the log line and the counters.
+//! How an RTMP connection ended, for its one log line and the counters.
 
 use std::fmt;
 
 use arcly_engine::EvictReason;
 use arcly_protocols::rtmp::{CloseReason, SessionError, status};
 
+use crate::drivers::session::SessionEnd;
 use crate::stats::{Refusal, bump};
 use crate::{PublishError, ShardCtx};
 
@@ -34,11 +35,36 @@ pub(super) enum Ending {
     WriteStalled(std::time::Duration),
     /// The player lagged too often.
     Evicted(EvictReason),
+    /// A publish or play session ended this way; its end line is the
+    /// connection's line.
+    Session(Box<Ending>, Box<SessionEnd>),
 }
 
 impl Ending {
-    /// Counts the ending where it belongs and writes its log line.
+    /// Counts the ending where it belongs and writes its one log line: the
+    /// session's end line, or `rtmp: closed` for a connection that never
+    /// published or played.
     pub(super) fn report(&self, ctx: &ShardCtx, peer: std::net::SocketAddr) {
+        match self {
+            Ending::Session(ending, session) => {
+                ending.count(ctx);
+                session.log(ending, ending.is_problem());
+            }
+            ending => {
+                ending.count(ctx);
+                let reason = ending.to_string();
+                let (shard, reason) = (ctx.id(), reason.as_str());
+                if ending.is_problem() {
+                    tracing::warn!(shard, peer = %peer, reason, "rtmp: closed");
+                } else {
+                    tracing::info!(shard, peer = %peer, reason, "rtmp: closed");
+                }
+            }
+        }
+    }
+
+    /// Bumps the counter this ending belongs to, if any.
+    fn count(&self, ctx: &ShardCtx) {
         let counters = &ctx.shard.counters;
         match self {
             Ending::Closed(CloseReason::Error(
@@ -52,9 +78,27 @@ impl Ending {
                 status::PUBLISH_BAD_NAME => Refusal::BadName,
                 _ => Refusal::Other,
             }),
+            Ending::Session(ending, _) => ending.count(ctx),
             _ => {}
         }
-        eprintln!("shard={} peer={peer} rtmp: closed: {self}", ctx.id());
+    }
+
+    /// Whether the ending points at a problem worth a warning: a broken
+    /// protocol, a timeout, a refusal, a socket error or a lagging player.
+    fn is_problem(&self) -> bool {
+        match self {
+            Ending::Closed(_) | Ending::Io(_) | Ending::WriteStalled(_) | Ending::Evicted(_) => {
+                true
+            }
+            Ending::Session(ending, _) => ending.is_problem(),
+            Ending::PeerClosed
+            | Ending::Shutdown
+            | Ending::HandedOff(_)
+            | Ending::Unpublished
+            | Ending::Publish(_)
+            | Ending::PlayStopped
+            | Ending::StreamEnded => false,
+        }
     }
 }
 
@@ -73,6 +117,7 @@ impl fmt::Display for Ending {
             Ending::StreamEnded => f.write_str("stream ended"),
             Ending::WriteStalled(limit) => write!(f, "player read nothing for {limit:?}"),
             Ending::Evicted(reason) => write!(f, "evicted: {reason}"),
+            Ending::Session(ending, _) => ending.fmt(f),
         }
     }
 }

@@ -7,7 +7,10 @@
 //! frame; a player stays where it landed and is served from that shard's
 //! copy of the stream, with wire bytes encoded once per shard
 //! ([`egress`]). Every ending is logged with its reason and counted
-//! (`protocol_errors`, `timeouts`); none touches another connection.
+//! (`protocol_errors`, `timeouts`); none touches another connection. A
+//! publish or play logs one line when it starts and one when it ends
+//! (`drivers/session.rs`); the latter is the connection's ending
+//! line.
 
 mod ending;
 mod io;
@@ -96,9 +99,10 @@ async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpCo
     let peer = conn.peer_addr();
     let Some(_slot) = Slot::take(config.max_connections_per_shard) else {
         bump(&ctx.shard.counters.connections_refused);
-        eprintln!(
-            "shard={} peer={peer} rtmp: refused: {} connections open on this shard",
-            ctx.id(),
+        tracing::warn!(
+            shard = ctx.id(),
+            peer = %peer,
+            "rtmp: refused: {} connections open on this shard",
             config.max_connections_per_shard
         );
         return;
@@ -115,9 +119,10 @@ async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpCo
             // Only this driver hands RTMP connections over, always with a
             // publisher; anything else is a bug worth a loud line.
             Err(_) => {
-                eprintln!(
-                    "shard={} peer={peer} rtmp: unknown hand-off state from shard {from}",
-                    ctx.id()
+                tracing::error!(
+                    shard = ctx.id(),
+                    peer = %peer,
+                    "rtmp: unknown hand-off state from shard {from}"
                 );
                 return;
             }

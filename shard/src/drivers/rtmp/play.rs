@@ -12,10 +12,13 @@ use super::ending::Ending;
 use super::io::SessionIo;
 use crate::drivers::batch::{Batch, Stop};
 use crate::drivers::egress::{SharedEncoder, WireFormat};
+use crate::drivers::http::api::clients::Role;
+use crate::drivers::session::SessionLog;
 use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
 
 /// A `play` request: check it, subscribe on this shard, and serve frames
-/// until the stream ends, the player leaves or lags out.
+/// until the stream ends, the player leaves or lags out. An accepted play
+/// logs its start here and its end with the connection's ending.
 pub(super) async fn start(
     ctx: &ShardCtx,
     mut io: SessionIo,
@@ -32,9 +35,10 @@ pub(super) async fn start(
     let peer = io.conn.peer_addr();
     let request = AuthRequest::new(app, stream, query, Some(peer), "rtmp");
     if let Err(e) = ctx.authorize_play(&request).await {
-        eprintln!(
-            "shard={} peer={peer} rtmp: play {key} refused: {e}",
-            ctx.id()
+        tracing::warn!(
+            shard = ctx.id(),
+            peer = %peer,
+            "rtmp: play {key} refused: {e}"
         );
         return refuse(ctx, io, PlayRejection::Unauthorized).await;
     }
@@ -56,15 +60,16 @@ pub(super) async fn start(
         stream_id: message_stream_id,
     };
     let batch = Batch::new(SharedEncoder::new(key.clone(), format), egress.write_batch);
-    Player {
+    let session = SessionLog::start(ctx.id(), &io.conn, "rtmp", Role::Play, &key);
+    let mut player = Player {
         io,
         key,
         subscription: Some(subscription),
         egress,
         batch,
-    }
-    .run(ctx)
-    .await
+    };
+    let ending = player.run(ctx).await;
+    Ending::Session(Box::new(ending), Box::new(session.end(&player.io.conn)))
 }
 
 async fn refuse(ctx: &ShardCtx, mut io: SessionIo, reason: PlayRejection) -> Ending {
@@ -99,7 +104,7 @@ pub(super) struct Egress {
 }
 
 impl Player {
-    async fn run(mut self, ctx: &ShardCtx) -> Ending {
+    async fn run(&mut self, ctx: &ShardCtx) -> Ending {
         loop {
             let woken = match self.subscription.as_mut() {
                 Some(subscription) => {

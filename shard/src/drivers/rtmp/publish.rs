@@ -9,6 +9,8 @@ use arcly_protocols::rtmp::{PublishRejection, ServerSession, SessionEvent};
 
 use super::ending::Ending;
 use super::io::SessionIo;
+use crate::drivers::http::api::clients::Role;
+use crate::drivers::session::SessionLog;
 use crate::owner::owner;
 use crate::{PublishError, Publisher, ShardCtx};
 
@@ -34,9 +36,10 @@ pub(super) async fn start(
     let peer = io.conn.peer_addr();
     let request = AuthRequest::new(app, stream, query, Some(peer), "rtmp");
     if let Err(e) = ctx.authorize_publish(&request).await {
-        eprintln!(
-            "shard={} peer={peer} rtmp: publish {key} refused: {e}",
-            ctx.id()
+        tracing::warn!(
+            shard = ctx.id(),
+            peer = %peer,
+            "rtmp: publish {key} refused: {e}"
         );
         return refuse(ctx, io, PublishRejection::Unauthorized).await;
     }
@@ -62,7 +65,8 @@ pub(super) async fn start(
 
 /// Publishes on this shard, the owner: refuses a second publisher with
 /// `BadName`, then moves every frame into the stream until the publisher
-/// stops.
+/// stops. An accepted publish logs its start here and its end with the
+/// connection's ending.
 pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> Ending {
     let info = PublishInfo::new("rtmp", Some(io.conn.peer_addr()), Instant::now());
     let publisher = match ctx.publish(key, info).await {
@@ -78,6 +82,13 @@ pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> En
     if let Err(e) = io.session.accept_publish() {
         return e.into();
     }
+    let session = SessionLog::start(ctx.id(), &io.conn, "rtmp", Role::Publish, publisher.key());
+    let ending = ingest_until_done(ctx, &mut io, publisher).await;
+    Ending::Session(Box::new(ending), Box::new(session.end(&io.conn)))
+}
+
+/// Moves every frame into the stream until the publisher stops.
+async fn ingest_until_done(ctx: &ShardCtx, io: &mut SessionIo, publisher: Publisher) -> Ending {
     loop {
         match io.next_event(ctx).await {
             Ok(SessionEvent::Frame(frame)) => {
@@ -131,7 +142,7 @@ async fn refuse(ctx: &ShardCtx, mut io: SessionIo, reason: PublishRejection) -> 
 
 /// After an unpublish the client usually closes; it may also linger or ask
 /// to publish again, which this connection refuses.
-async fn finish_after_unpublish(ctx: &ShardCtx, mut io: SessionIo) -> Ending {
+async fn finish_after_unpublish(ctx: &ShardCtx, io: &mut SessionIo) -> Ending {
     loop {
         match io.next_event(ctx).await {
             Ok(SessionEvent::Closed { reason }) => return Ending::Closed(reason),

@@ -38,7 +38,7 @@ pub(crate) enum Role {
 }
 
 impl Role {
-    fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Role::Publish => "publish",
             Role::Play => "play",
@@ -298,13 +298,13 @@ pub(crate) fn kick(ctx: &ShardCtx, id: u64) -> Option<ClientReport> {
         Some(kicked)
     })?;
     bump(&ctx.shard.counters.kicks);
-    eprintln!(
-        "shard={} peer={} {}: {} {} kicked by the admin api (client {id})",
-        ctx.id(),
-        kicked.peer,
-        kicked.protocol,
+    tracing::info!(
+        shard = ctx.id(),
+        peer = %kicked.peer,
+        protocol = %kicked.protocol,
+        key = %kicked.key,
+        "api: {} kicked by the admin api (client {id})",
         kicked.role.as_str(),
-        kicked.key
     );
     Some(kicked)
 }

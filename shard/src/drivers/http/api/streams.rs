@@ -284,9 +284,10 @@ pub(super) async fn end(ctx: &ShardCtx, key: &StreamKey) -> Response {
             let origin = there.shard.streams.origin(&wanted)?;
             origin.end(&there);
             let kicked = clients::kick_stream(&there, &wanted, Role::Publish);
-            eprintln!(
-                "shard={} api: stream {wanted} ended by the admin api ({kicked} publisher connection(s) closed)",
-                there.id()
+            tracing::info!(
+                shard = there.id(),
+                key = %wanted,
+                "api: stream ended by the admin api ({kicked} publisher connection(s) closed)"
             );
             Some(kicked)
         })

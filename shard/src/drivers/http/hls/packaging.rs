@@ -195,9 +195,10 @@ async fn feed(
             Some(ViewerEvent::Frame { frame, .. }) => {
                 let pushed = packaging.packager.borrow_mut().push(&frame, packager_now());
                 if let Err(e) = pushed {
-                    eprintln!(
-                        "shard={} hls {key}: frame refused by the packager: {e}",
-                        ctx.id()
+                    tracing::warn!(
+                        shard = ctx.id(),
+                        key = %key,
+                        "hls: frame refused by the packager: {e}"
                     );
                 }
                 false
@@ -206,9 +207,10 @@ async fn feed(
             Some(ViewerEvent::Evicted(_) | ViewerEvent::Ended) => true,
         };
         if ended && let Err(e) = packaging.packager.borrow_mut().finish(packager_now()) {
-            eprintln!(
-                "shard={} hls {key}: cannot close the last segment: {e}",
-                ctx.id()
+            tracing::warn!(
+                shard = ctx.id(),
+                key = %key,
+                "hls: cannot close the last segment: {e}"
             );
         }
         packaging.release_waiters();
