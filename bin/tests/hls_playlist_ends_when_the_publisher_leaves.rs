@@ -54,3 +54,24 @@ fn hls_playlist_ends_when_the_publisher_leaves() {
         decoded.describe()
     );
 }
+
+/// SIGTERM while a stream's packaging waits out its publisher's grace
+/// period: the packaging stops with the shard, which exits at once. Its
+/// loop once went round again on the shard's stop signal instead of
+/// leaving, which could keep the shard from finishing (a CI run hung there
+/// after a PyAV publisher was killed); this run does not always hit that
+/// ordering, so it guards the path rather than reproducing it.
+#[test]
+fn sigterm_stops_a_packaging_whose_stream_is_in_grace() {
+    let server = Arcly::start();
+    let mut publisher = ffmpeg_publish(&Clip::SMALL.file(), &server.url("live/grace"), true);
+    server.wait_live(1, &mut publisher);
+    let (status, _) = get_playlist(&server, "live/grace", "ll.m3u8");
+    assert_eq!(status, 200);
+    publisher.kill();
+    server
+        .wait_log_line(&["publish ended", "live/grace"], Duration::from_secs(10))
+        .unwrap_or_else(|| panic!("the publisher did not leave\n{}", server.log_tail()));
+    // Within the default 5 s grace: the stream and its packaging wait.
+    server.stop();
+}

@@ -185,14 +185,21 @@ async fn feed(
         if idle_for >= IDLE {
             break;
         }
-        let next = task::timeout(IDLE - idle_for, subscription.next());
+        let next = async { Some(task::timeout(IDLE - idle_for, subscription.next()).await) };
         let stop = async {
             ctx.stopping().await;
             None
         };
-        let ended = match future::or(next, stop).await {
-            None => continue,
-            Some(ViewerEvent::Frame { frame, .. }) => {
+        let event = match future::or(next, stop).await {
+            // The shard stops: so does the packaging (and at once, or
+            // `stopping` would keep waking this loop).
+            None => break,
+            // Nothing for a while: see whether anyone still asks.
+            Some(None) => continue,
+            Some(Some(event)) => event,
+        };
+        let ended = match event {
+            ViewerEvent::Frame { frame, .. } => {
                 let pushed = packaging.packager.borrow_mut().push(&frame, packager_now());
                 if let Err(e) = pushed {
                     tracing::warn!(
@@ -203,8 +210,8 @@ async fn feed(
                 }
                 false
             }
-            Some(ViewerEvent::Skipped { .. }) => false,
-            Some(ViewerEvent::Evicted(_) | ViewerEvent::Ended) => true,
+            ViewerEvent::Skipped { .. } => false,
+            ViewerEvent::Evicted(_) | ViewerEvent::Ended => true,
         };
         if ended && let Err(e) = packaging.packager.borrow_mut().finish(packager_now()) {
             tracing::warn!(
