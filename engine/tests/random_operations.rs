@@ -245,6 +245,12 @@ impl Harness {
             Op::Republish => {
                 if self.origin.state() != StreamState::Ended {
                     self.has_video = false;
+                    // A republish drops the GOP cache: a viewer that was
+                    // skipped to a cached keyframe, and has not read it yet,
+                    // loses it and is skipped again with nothing new pushed.
+                    for (_, model) in &mut self.viewers {
+                        model.skipped_at = None;
+                    }
                 }
                 self.each_copy(|s, now| s.republish(PublishInfo::new("rtmp", None, now), now));
             }
@@ -443,5 +449,52 @@ proptest! {
             harness.apply(op);
             harness.check_stream();
         }
+    }
+}
+
+/// A case the property test found in CI (2026-11-22): a viewer skipped to
+/// the cached keyframe while the stream was unpublished (the ring holds one
+/// frame) is skipped again after the republish cleared the GOP cache.
+#[test]
+fn skip_across_a_republish_with_a_one_frame_ring() {
+    let limits = StreamLimits {
+        gop_cache_frames: 4,
+        gop_cache_bytes: 591,
+        ring_frames: 1,
+        ring_bytes: 200,
+        viewer_queue_bytes: 1000,
+        max_skips: 2,
+    };
+    let ops = [
+        Op::Join,
+        Op::Join,
+        Op::Leave { viewer: 0 },
+        Op::Video {
+            key: false,
+            size: 1,
+        },
+        Op::Video { key: true, size: 1 },
+        Op::Join,
+        Op::Join,
+        Op::Video {
+            key: false,
+            size: 1,
+        },
+        Op::Unpublish,
+        Op::SlowRead {
+            viewer: 3,
+            count: 1,
+        },
+        Op::Join,
+        Op::Republish,
+        Op::Read {
+            viewer: 4,
+            count: 1,
+        },
+    ];
+    let mut harness = Harness::new(limits);
+    for op in ops {
+        harness.apply(op);
+        harness.check_stream();
     }
 }
