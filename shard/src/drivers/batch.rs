@@ -6,7 +6,8 @@
 //! - everything ready in the viewer's queue goes out in one write, up to
 //!   [`MAX_WRITE`];
 //! - with a merge window (`write_batch_ms`, SRS's "merged writes") the
-//!   viewer sleeps until the window has passed since its last write, so the
+//!   viewer sleeps until the window has passed since its last write (its
+//!   first write, a joiner's configs and GOP, goes at once), so the
 //!   frames of the whole window go out in one write, with no wake-up per
 //!   frame;
 //! - with no window, each video frame goes out as soon as it arrives, and
@@ -76,7 +77,9 @@ pub(crate) struct Batch {
     has_video: bool,
     /// The stream has shown video, so audio may wait for it.
     stream_has_video: bool,
-    last_write: Instant,
+    /// `None` until the first write, which never waits: a joiner's
+    /// configs and GOP go out at once, merging starts after them.
+    last_write: Option<Instant>,
 }
 
 impl Batch {
@@ -91,17 +94,19 @@ impl Batch {
             held_audio: 0,
             has_video: false,
             stream_has_video: false,
-            last_write: Instant::now(),
+            last_write: None,
         }
     }
 
     /// With a merge window, how long to sleep before gathering the frame
     /// that just woke the viewer (and all that follow within the window).
     pub(crate) fn merge_wait(&self) -> Duration {
-        if self.merge.is_zero() {
-            return Duration::ZERO;
+        match self.last_write {
+            Some(last) if !self.merge.is_zero() => {
+                (last + self.merge).saturating_duration_since(Instant::now())
+            }
+            _ => Duration::ZERO,
         }
-        (self.last_write + self.merge).saturating_duration_since(Instant::now())
     }
 
     /// Encodes `first` and every event ready after it, until the batch
@@ -156,7 +161,7 @@ impl Batch {
 
     /// Takes the waiting bytes for a write.
     pub(crate) fn take(&mut self) -> Vec<Bytes> {
-        self.last_write = Instant::now();
+        self.last_write = Some(Instant::now());
         self.size = 0;
         self.held_audio = 0;
         self.has_video = false;
@@ -231,7 +236,11 @@ mod tests {
     #[test]
     fn a_merge_window_waits_from_the_last_write() {
         let mut b = batch(Duration::from_millis(350));
-        assert!(b.merge_wait() > Duration::from_millis(300));
+        assert_eq!(
+            b.merge_wait(),
+            Duration::ZERO,
+            "a joiner's first write goes at once"
+        );
         b.add(bytes(10), TrackKind::Audio);
         b.add(bytes(10), TrackKind::Video);
         b.take();
