@@ -40,7 +40,7 @@ pub use blocking::{BlockingQuery, Skip, Waiters};
 pub use error::HlsError;
 pub use ll_playlist::ll_media_playlist;
 pub use packager::{HlsPackager, PushOutcome};
-pub use playlist::{Variant, master_playlist, ts_media_playlist};
+pub use playlist::{Variant, iso8601, master_playlist, ts_media_playlist};
 pub use settings::{HlsSettings, SKIP_SEGMENTS};
 pub use timeline::{Bandwidth, Container, Part, Segment, SegmentStart, Timeline};
 pub use uri::{LL_PLAYLIST, MASTER_PLAYLIST, Resource, TS_PLAYLIST, init_uri};

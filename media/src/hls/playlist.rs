@@ -136,8 +136,10 @@ pub(super) fn seconds(t: Timestamp, decimals: u32) -> String {
     )
 }
 
-/// Unix microseconds as an ISO 8601 date-time with milliseconds, UTC.
-pub(super) fn iso8601(unix: Timestamp) -> String {
+/// Unix microseconds as an ISO 8601 date-time with milliseconds, UTC: the
+/// value of `EXT-X-PROGRAM-DATE-TIME` (also written by recordings' VOD
+/// playlists).
+pub fn iso8601(unix: Timestamp) -> String {
     let ms = unix.0.div_euclid(1_000);
     let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
     // Howard Hinnant's civil_from_days.

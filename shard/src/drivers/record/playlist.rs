@@ -5,6 +5,7 @@
 use std::fmt::Write as _;
 
 use arcly_engine::Timestamp;
+use arcly_media::hls::iso8601;
 
 /// One closed segment (a file) of a recording.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -78,31 +79,6 @@ fn whole_seconds_up(t: Timestamp) -> i64 {
 pub(super) fn seconds(t: Timestamp) -> String {
     let ms = (t.0.max(0) + 500) / 1_000;
     format!("{}.{:03}", ms / 1_000, ms % 1_000)
-}
-
-/// Unix microseconds as an ISO 8601 date-time with milliseconds, UTC (the
-/// HLS packager has the same, private to it).
-fn iso8601(unix: Timestamp) -> String {
-    let ms = unix.0.div_euclid(1_000);
-    let (days, ms_of_day) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    let secs = ms_of_day / 1_000;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        secs / 3_600,
-        secs / 60 % 60,
-        secs % 60,
-        ms_of_day % 1_000
-    )
 }
 
 #[cfg(test)]
