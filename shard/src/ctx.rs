@@ -169,6 +169,7 @@ impl ShardCtx {
             bytes_out: c.bytes_out.get(),
             skips: c.skips.get(),
             evictions: c.evictions.get(),
+            slow_writes: c.slow_writes.get(),
             relay_drops: c.relay_drops.get(),
             mailbox_depth: shard.mailbox.depth(),
             messages_sent: m.messages_sent.get(),

@@ -31,6 +31,9 @@ pub struct ShardStats {
     pub skips: u64,
     /// Viewers disconnected by the lag policy.
     pub evictions: u64,
+    /// Writes to a viewer that its socket did not take at once (the viewer
+    /// reads slowly), finished by the viewer's own task.
+    pub slow_writes: u64,
     /// Relayed frames dropped because a peer's queue stayed full (its
     /// mirror was then resynchronised from a snapshot).
     pub relay_drops: u64,
@@ -97,7 +100,7 @@ pub struct ShardStats {
 impl ShardStats {
     /// Every counter with its name, in declaration order: what the status
     /// API and metrics print, so a new counter shows up everywhere at once.
-    pub fn fields(&self) -> [(&'static str, u64); 38] {
+    pub fn fields(&self) -> [(&'static str, u64); 39] {
         [
             ("shard", self.shard as u64),
             ("streams_owned", self.streams_owned),
@@ -109,6 +112,7 @@ impl ShardStats {
             ("bytes_out", self.bytes_out),
             ("skips", self.skips),
             ("evictions", self.evictions),
+            ("slow_writes", self.slow_writes),
             ("relay_drops", self.relay_drops),
             ("mailbox_depth", self.mailbox_depth),
             ("messages_sent", self.messages_sent),
@@ -208,6 +212,7 @@ pub(crate) struct Counters {
     pub(crate) bytes_out: Cell<u64>,
     pub(crate) skips: Cell<u64>,
     pub(crate) evictions: Cell<u64>,
+    pub(crate) slow_writes: Cell<u64>,
     pub(crate) relay_drops: Cell<u64>,
     pub(crate) connections_accepted: Cell<u64>,
     pub(crate) handoffs_sent: Cell<u64>,

@@ -5,11 +5,12 @@
 //! segment each), so frames are gathered and written together:
 //! - everything ready in the viewer's queue goes out in one write, up to
 //!   [`MAX_WRITE`];
-//! - with a merge window (`write_batch_ms`, SRS's "merged writes") the
-//!   viewer sleeps until the window has passed since its last write (its
-//!   first write, a joiner's configs and GOP, goes at once), so the
-//!   frames of the whole window go out in one write, with no wake-up per
-//!   frame;
+//! - with a merge window (`write_batch_ms`, SRS's "merged writes") frames
+//!   wait until the window has passed since the viewer's last write (its
+//!   first write, a joiner's configs and GOP, goes at once), so the frames
+//!   of the whole window go out in one write. The shard's fan-out looks at
+//!   the batch whenever the stream changes, so a write goes with the first
+//!   frame after its window: no timer per viewer;
 //! - with no window, each video frame goes out as soon as it arrives, and
 //!   audio frames wait for the video frame they are due with (at most
 //!   [`AUDIO_HOLD_FRAMES`] of them), which halves the writes of a typical
@@ -25,7 +26,7 @@ use arcly_engine::{EvictReason, TrackKind};
 use bytes::Bytes;
 
 use super::egress::{EncodeError, SharedEncoder};
-use crate::{Subscription, ViewerEvent};
+use crate::ViewerEvent;
 
 /// The most bytes gathered into one socket write. A burst (a joiner's GOP)
 /// costs few system calls, and a slow viewer never holds more than this
@@ -62,6 +63,10 @@ pub(crate) enum Stop {
     Ended,
     /// A frame could not be put on the wire.
     Encode(EncodeError),
+    /// The viewer closed its connection: a write found it reset.
+    PeerClosed,
+    /// Writing to the viewer's socket failed otherwise.
+    Write(std::io::Error),
 }
 
 /// The encoded frames waiting for a viewer's next write.
@@ -98,9 +103,8 @@ impl Batch {
         }
     }
 
-    /// With a merge window, how long to sleep before gathering the frame
-    /// that just woke the viewer (and all that follow within the window).
-    pub(crate) fn merge_wait(&self) -> Duration {
+    /// With a merge window, how long until the next write is due.
+    fn merge_wait(&self) -> Duration {
         match self.last_write {
             Some(last) if !self.merge.is_zero() => {
                 (last + self.merge).saturating_duration_since(Instant::now())
@@ -109,31 +113,29 @@ impl Batch {
         }
     }
 
-    /// Encodes `first` and every event ready after it, until the batch
-    /// holds [`MAX_WRITE`] bytes. On a stop, what was gathered before it
+    /// Adds what a viewer gets next. On a stop, what was added before it
     /// is still to be written.
-    pub(crate) fn gather(
-        &mut self,
-        first: ViewerEvent,
-        subscription: &mut Subscription,
-    ) -> Result<(), Stop> {
-        let mut next = Some(first);
-        while let Some(event) = next.take() {
-            match event {
-                ViewerEvent::Frame { seq, frame } => {
-                    let bytes = self.encoder.encode(seq, &frame).map_err(Stop::Encode)?;
-                    self.add(bytes, frame.track());
-                }
-                ViewerEvent::Skipped { .. } => {}
-                ViewerEvent::Evicted(reason) => return Err(Stop::Evicted(reason)),
-                ViewerEvent::Ended => return Err(Stop::Ended),
+    pub(crate) fn push(&mut self, event: ViewerEvent) -> Result<(), Stop> {
+        match event {
+            ViewerEvent::Frame { seq, frame } => {
+                let bytes = self.encoder.encode(seq, &frame).map_err(Stop::Encode)?;
+                self.add(bytes, frame.track());
+                Ok(())
             }
-            if self.size < MAX_WRITE {
-                next = subscription.try_next();
-            }
+            ViewerEvent::Skipped { .. } => Ok(()),
+            ViewerEvent::Evicted(reason) => Err(Stop::Evicted(reason)),
+            ViewerEvent::Ended => Err(Stop::Ended),
         }
-        subscription.set_queued_bytes(self.size);
-        Ok(())
+    }
+
+    /// The bytes waiting for the next write.
+    pub(crate) fn size(&self) -> usize {
+        self.size
+    }
+
+    /// Whether the next write is as large as one write gets.
+    pub(crate) fn is_full(&self) -> bool {
+        self.size >= MAX_WRITE
     }
 
     /// Adds an encoded frame of `track` to the next write.
@@ -148,15 +150,21 @@ impl Batch {
         self.parts.push(bytes);
     }
 
-    /// Whether bytes wait and should go out now rather than wait for a
+    /// Whether bytes wait and should go out now: with a merge window, once
+    /// the window has passed; without, unless only audio waits for its
     /// video frame.
     pub(crate) fn is_due(&self) -> bool {
-        let audio_may_wait = self.merge.is_zero()
-            && self.stream_has_video
+        if self.parts.is_empty() {
+            return false;
+        }
+        if !self.merge.is_zero() {
+            return self.is_full() || self.merge_wait().is_zero();
+        }
+        let audio_may_wait = self.stream_has_video
             && !self.has_video
-            && self.size < MAX_WRITE
+            && !self.is_full()
             && self.held_audio < AUDIO_HOLD_FRAMES;
-        !self.parts.is_empty() && !audio_may_wait
+        !audio_may_wait
     }
 
     /// Takes the waiting bytes for a write.
@@ -245,7 +253,9 @@ mod tests {
         b.add(bytes(10), TrackKind::Video);
         b.take();
         b.add(bytes(10), TrackKind::Audio);
-        assert!(b.is_due(), "after the window, audio is not held again");
+        assert!(!b.is_due(), "within the window nothing is due");
         assert!(b.merge_wait() > Duration::from_millis(300));
+        b.add(bytes(MAX_WRITE), TrackKind::Video);
+        assert!(b.is_due(), "a full batch goes before the window ends");
     }
 }

@@ -4,6 +4,7 @@
 
 pub(crate) mod batch;
 pub(crate) mod egress;
+pub(crate) mod fanout;
 pub(crate) mod http;
 pub(crate) mod record;
 pub(crate) mod rtmp;

@@ -200,6 +200,12 @@ impl Connection {
         })
     }
 
+    /// Counts `n` bytes written to the socket outside this connection (by
+    /// the shard's fan-out, straight to the descriptor).
+    pub(crate) fn add_sent(&mut self, n: u64) {
+        self.sent += n;
+    }
+
     /// Writes all of `data`.
     pub async fn write_all(&mut self, data: &[u8]) -> io::Result<()> {
         self.stream.write_all(data).await?;

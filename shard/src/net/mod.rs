@@ -5,6 +5,7 @@ mod connect;
 mod connection;
 pub(crate) mod handoff;
 mod listener;
+pub(crate) mod send;
 
 pub use connection::Connection;
 pub use handoff::{HandoffError, HandoffFailure};

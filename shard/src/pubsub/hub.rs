@@ -30,6 +30,10 @@ pub(crate) struct Hub {
     /// Bumped each time `waiting` is emptied; a viewer that registered in
     /// the current epoch is already in the list.
     epoch: Cell<u64>,
+    /// Bumped on every [`Hub::wake_viewers`], waiters or not: how a
+    /// [`StreamWatch`](super::watch::StreamWatch) tells that the copy
+    /// changed while it was busy.
+    changes: Cell<u64>,
     /// The newest GOP-starting keyframe and when it arrived on this shard,
     /// for sampling delivery latency.
     last_keyframe: Cell<Option<(Seq, Instant)>>,
@@ -48,6 +52,7 @@ impl Hub {
             resync_dropped: Cell::new(0),
             waiting: RefCell::new(Vec::new()),
             epoch: Cell::new(0),
+            changes: Cell::new(0),
             last_keyframe: Cell::new(None),
             gop_video: Cell::new((0, 0)),
         }
@@ -121,6 +126,7 @@ impl Hub {
 
     /// Wakes every waiting viewer, once.
     pub(crate) fn wake_viewers(&self) {
+        self.changes.set(self.changes.get() + 1);
         let waiting = self.waiting.take();
         if !waiting.is_empty() {
             self.epoch.set(self.epoch.get() + 1);
@@ -128,6 +134,12 @@ impl Hub {
                 waker.wake();
             }
         }
+    }
+
+    /// How many times the copy changed (frames pushed, the stream ended or
+    /// was rebuilt) since it was made.
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes.get()
     }
 
     /// Replaces a mirror's stream with one rebuilt from a fresh snapshot,

@@ -18,6 +18,7 @@ mod origin;
 mod publisher;
 mod relay;
 mod subscription;
+mod watch;
 
 pub(crate) use directory::Directory;
 pub(crate) use error::PublishRefusal;
@@ -26,3 +27,4 @@ pub(crate) use forward::IngestItem;
 pub use publisher::Publisher;
 pub(crate) use relay::RelayItem;
 pub use subscription::{Subscription, ViewerEvent};
+pub(crate) use watch::StreamWatch;

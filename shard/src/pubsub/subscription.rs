@@ -162,6 +162,16 @@ impl Subscription {
         }
     }
 
+    /// The stream copy it reads.
+    pub(super) fn hub(&self) -> &Rc<Hub> {
+        &self.hub
+    }
+
+    /// Counts a write to this viewer that its socket did not take at once.
+    pub(crate) fn count_slow_write(&self) {
+        bump(&self.ctx.shard.counters.slow_writes);
+    }
+
     /// The stream's key.
     pub fn key(&self) -> &StreamKey {
         self.hub.key()

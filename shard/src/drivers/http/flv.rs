@@ -16,18 +16,17 @@ use std::time::Duration;
 
 use arcly_engine::{AuthRequest, EvictReason, StreamKey};
 use arcly_media::flv::FlvHeader;
-use arcly_protocols::http::{
-    BodyFraming, LAST_CHUNK, Method, RequestHead, ResponseHead, encode_chunk_prefix,
-};
+use arcly_protocols::http::{BodyFraming, Method, RequestHead, ResponseHead};
 use bytes::{Bytes, BytesMut};
 use futures_lite::future;
 
 use super::{HttpConfig, Response};
 use crate::drivers::batch::{Batch, Stop};
 use crate::drivers::egress::{EncodeError, SharedEncoder, WireFormat};
+use crate::drivers::fanout::{Framing, Handover, Outlet};
 use crate::drivers::http::api::clients::Role;
 use crate::drivers::session::SessionLog;
-use crate::{Connection, ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
+use crate::{Connection, ShardCtx, SubscribeError, Subscription, task};
 
 /// How long one write may wait for a viewer that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
@@ -57,7 +56,7 @@ pub(super) async fn start(
 enum Woken {
     /// The client sent bytes (ignored) or closed (`Ok(0)`).
     Client(std::io::Result<usize>),
-    Viewer(ViewerEvent),
+    Handover(Handover),
     Stopping,
 }
 
@@ -111,7 +110,7 @@ pub(super) async fn stream(
     mut conn: Connection,
     request: &RequestHead,
     key: StreamKey,
-    mut subscription: Subscription,
+    subscription: Subscription,
     config: &HttpConfig,
 ) {
     let query = request.query.as_deref().unwrap_or("");
@@ -133,47 +132,49 @@ pub(super) async fn stream(
     let session = SessionLog::start(ctx.id(), &conn, "http-flv", Role::Play, &key);
     let merge = config.write_batch.for_app(key.app());
     let batch = Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge);
-    let ending = send_body(
-        ctx,
-        &mut conn,
-        framing,
-        out.freeze(),
-        batch,
-        &mut subscription,
-    )
-    .await;
+    let ending = send_body(ctx, &mut conn, framing, out.freeze(), batch, subscription).await;
     session.end(&conn).log(&ending, ending.is_problem());
 }
 
-/// Writes `head`, the FLV header and then the tags until the body ends.
+/// Writes `head` and the FLV header, then lets the shard's fan-out send
+/// the tags until the body ends.
 async fn send_body(
     ctx: &ShardCtx,
     conn: &mut Connection,
     framing: BodyFraming,
     head: Bytes,
-    mut batch: Batch,
-    subscription: &mut Subscription,
+    batch: Batch,
+    subscription: Subscription,
 ) -> Ending {
+    let framing = Framing::from(framing);
     let mut flv_header = BytesMut::new();
     FlvHeader {
         has_audio: true,
         has_video: true,
     }
     .encode(&mut flv_header);
-    let first = frame_body(framing, head, vec![flv_header.freeze()], false);
-    if let Err(e) = write(conn, &first).await {
+    let mut first = vec![head];
+    first.extend(framing.frame(vec![flv_header.freeze()], false));
+    if let Err(e) = conn.write_chunks(&first).await {
         return Ending::Io(e);
     }
+    let outlet = Outlet::open(conn, subscription, batch, framing);
+    let ending = serve(ctx, conn, &outlet).await;
+    conn.add_sent(outlet.close());
+    ending
+}
+
+/// Waits for the client to leave and for the fan-out's handovers.
+async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending {
     let mut scratch = BytesMut::new();
     loop {
         let client = async { Woken::Client(conn.read(&mut scratch).await) };
-        let viewer = async { Woken::Viewer(subscription.next().await) };
+        let handover = async { Woken::Handover(outlet.handover().await) };
         let stop = async {
             ctx.stopping().await;
             Woken::Stopping
         };
-        // `Some` once the body ends after this write.
-        let last = match future::or(future::or(client, viewer), stop).await {
+        let handover = match future::or(future::or(client, handover), stop).await {
             Woken::Client(Ok(n)) if n > 0 => {
                 // A player may send anything after its request; drop it.
                 scratch.clear();
@@ -182,60 +183,22 @@ async fn send_body(
             Woken::Client(Ok(_)) => return Ending::PeerClosed,
             Woken::Client(Err(e)) => return Ending::Io(e),
             Woken::Stopping => return Ending::Shutdown,
-            Woken::Viewer(event) => {
-                let wait = batch.merge_wait();
-                if !wait.is_zero() {
-                    task::sleep(wait).await;
-                }
-                match batch.gather(event, subscription) {
-                    Ok(()) if !batch.is_due() => continue,
-                    Ok(()) => None,
-                    Err(Stop::Encode(e)) => Some(Ending::Encode(e)),
-                    Err(Stop::Ended) => Some(Ending::StreamEnded),
-                    Err(Stop::Evicted(reason)) => Some(Ending::Evicted(reason)),
-                }
-            }
+            Woken::Handover(handover) => handover,
         };
-        let parts = frame_body(framing, Bytes::new(), batch.take(), last.is_some());
-        match task::timeout(WRITE_TIMEOUT, write(conn, &parts)).await {
-            Some(Ok(())) => match last {
-                Some(ending) => return ending,
-                None => subscription.set_queued_bytes(0),
-            },
-            Some(Err(e)) => return Ending::Io(e),
-            None => return Ending::WriteStalled(WRITE_TIMEOUT),
+        if !handover.unsent.is_empty() {
+            match task::timeout(WRITE_TIMEOUT, conn.write_chunks(&handover.unsent)).await {
+                Some(Ok(())) => {}
+                Some(Err(e)) => return Ending::Io(e),
+                None => return Ending::WriteStalled(WRITE_TIMEOUT),
+            }
+        }
+        match handover.stop {
+            None => outlet.resume(),
+            Some(Stop::Encode(e)) => return Ending::Encode(e),
+            Some(Stop::Ended) => return Ending::StreamEnded,
+            Some(Stop::Evicted(reason)) => return Ending::Evicted(reason),
+            Some(Stop::PeerClosed) => return Ending::PeerClosed,
+            Some(Stop::Write(e)) => return Ending::Io(e),
         }
     }
-}
-
-/// The bytes of one write: `prefix` (a response head, or nothing), then
-/// `tags` as one HTTP chunk when chunked, then the last chunk if the body
-/// ends here.
-fn frame_body(framing: BodyFraming, prefix: Bytes, tags: Vec<Bytes>, last: bool) -> Vec<Bytes> {
-    let chunked = framing == BodyFraming::Chunked;
-    let mut parts = Vec::with_capacity(tags.len() + 4);
-    if !prefix.is_empty() {
-        parts.push(prefix);
-    }
-    let len: usize = tags.iter().map(Bytes::len).sum();
-    if chunked && len > 0 {
-        let mut size_line = BytesMut::new();
-        encode_chunk_prefix(len, &mut size_line);
-        parts.push(size_line.freeze());
-        parts.extend(tags);
-        parts.push(Bytes::from_static(b"\r\n"));
-    } else {
-        parts.extend(tags);
-    }
-    if chunked && last {
-        parts.push(Bytes::from_static(LAST_CHUNK));
-    }
-    parts
-}
-
-async fn write(conn: &mut Connection, parts: &[Bytes]) -> std::io::Result<()> {
-    if parts.is_empty() {
-        return Ok(());
-    }
-    conn.write_chunks(parts).await
 }

@@ -2,7 +2,7 @@
 //! transmits, reads input for it, and fires its timers.
 
 use std::collections::VecDeque;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use arcly_protocols::rtmp::{Output, ServerSession, SessionEvent};
 use bytes::{Bytes, BytesMut};
@@ -75,44 +75,12 @@ impl SessionIo {
     /// Waits for input, the session's deadline or the shard stopping, and
     /// feeds the session. Dropping it mid-way loses nothing.
     pub(super) async fn read_input(&mut self, ctx: &ShardCtx) -> Result<(), Ending> {
-        let wait = self.deadline.saturating_duration_since(Instant::now());
-        self.read_input_within(ctx, Some(wait)).await
-    }
-
-    /// [`SessionIo::read_input`] without the deadline's timer, for a loop
-    /// that wakes often anyway — a player, on every frame — and calls
-    /// [`SessionIo::check_deadline`] after each wake: arming and dropping a
-    /// timer on every frame cost a player about a tenth of its CPU.
-    pub(super) async fn read_input_untimed(&mut self, ctx: &ShardCtx) -> Result<(), Ending> {
-        self.read_input_within(ctx, None).await
-    }
-
-    /// Fires the session's timer if its deadline has passed; then its
-    /// output waits for [`SessionIo::flush`].
-    pub(super) fn check_deadline(&mut self) -> bool {
-        let now = Instant::now();
-        if now < self.deadline {
-            return false;
-        }
-        let _ = self.session.handle_timeout(now);
-        true
-    }
-
-    async fn read_input_within(
-        &mut self,
-        ctx: &ShardCtx,
-        limit: Option<Duration>,
-    ) -> Result<(), Ending> {
+        let limit = self.deadline.saturating_duration_since(Instant::now());
         enum Woken {
             Read(Option<std::io::Result<usize>>),
             Stopping,
         }
-        let read = async {
-            Woken::Read(match limit {
-                Some(limit) => task::timeout(limit, self.conn.read(&mut self.buf)).await,
-                None => Some(self.conn.read(&mut self.buf).await),
-            })
-        };
+        let read = async { Woken::Read(task::timeout(limit, self.conn.read(&mut self.buf)).await) };
         let stop = async {
             ctx.stopping().await;
             Woken::Stopping

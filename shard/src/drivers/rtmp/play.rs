@@ -12,9 +12,10 @@ use super::ending::Ending;
 use super::io::SessionIo;
 use crate::drivers::batch::{Batch, Stop};
 use crate::drivers::egress::{SharedEncoder, WireFormat};
+use crate::drivers::fanout::{Framing, Handover, Outlet};
 use crate::drivers::http::api::clients::Role;
 use crate::drivers::session::SessionLog;
-use crate::{ShardCtx, SubscribeError, Subscription, ViewerEvent, task};
+use crate::{ShardCtx, SubscribeError, Subscription, task};
 
 /// A `play` request: check it, subscribe on this shard, and serve frames
 /// until the stream ends, the player leaves or lags out. An accepted play
@@ -59,16 +60,17 @@ pub(super) async fn start(
         chunk_size: io.session.out_chunk_size(),
         stream_id: message_stream_id,
     };
-    let batch = Batch::new(SharedEncoder::new(key.clone(), format), egress.write_batch);
     let session = SessionLog::start(ctx.id(), &io.conn, "rtmp", Role::Play, &key);
     let mut player = Player {
+        outlet: None,
         io,
         key,
-        subscription: Some(subscription),
+        format,
         egress,
-        batch,
     };
+    player.open(subscription);
     let ending = player.run(ctx).await;
+    player.close_outlet();
     Ending::Session(Box::new(ending), Box::new(session.end(&player.io.conn)))
 }
 
@@ -82,16 +84,17 @@ async fn refuse(ctx: &ShardCtx, mut io: SessionIo, reason: PlayRejection) -> End
 /// What woke the player.
 enum Woken {
     Input(Result<(), Ending>),
-    Viewer(ViewerEvent),
+    Handover(Handover),
 }
 
 struct Player {
+    /// Declared before `io`: the outlet writes to its socket, so it is
+    /// dropped first. `None` while paused.
+    outlet: Option<Outlet>,
     io: SessionIo,
     key: StreamKey,
-    /// `None` while paused.
-    subscription: Option<Subscription>,
+    format: WireFormat,
     egress: Egress,
-    batch: Batch,
 }
 
 /// How a player's bytes go out.
@@ -104,28 +107,37 @@ pub(super) struct Egress {
 }
 
 impl Player {
+    /// Hands `subscription` to the shard's fan-out.
+    fn open(&mut self, subscription: Subscription) {
+        let encoder = SharedEncoder::new(self.key.clone(), self.format);
+        let batch = Batch::new(encoder, self.egress.write_batch);
+        let outlet = Outlet::open(&self.io.conn, subscription, batch, Framing::Plain);
+        self.outlet = Some(outlet);
+    }
+
+    /// Leaves the stream, counting what the fan-out wrote.
+    fn close_outlet(&mut self) {
+        if let Some(outlet) = self.outlet.take() {
+            self.io.conn.add_sent(outlet.close());
+        }
+    }
+
+    /// Reads the player's input (with the session's timers) while the
+    /// fan-out sends its media, until the session ends.
     async fn run(&mut self, ctx: &ShardCtx) -> Ending {
         loop {
-            let woken = match self.subscription.as_mut() {
-                Some(subscription) => {
-                    let input = async { Woken::Input(self.io.read_input_untimed(ctx).await) };
-                    let viewer = async { Woken::Viewer(subscription.next().await) };
-                    future::or(input, viewer).await
+            let woken = match self.outlet.as_ref() {
+                Some(outlet) => {
+                    let input = async { Woken::Input(self.io.read_input(ctx).await) };
+                    let handover = async { Woken::Handover(outlet.handover().await) };
+                    future::or(input, handover).await
                 }
                 None => Woken::Input(self.io.read_input(ctx).await),
             };
             let step = match woken {
                 Woken::Input(Err(ending)) => Err(ending),
                 Woken::Input(Ok(())) => self.handle_session(ctx).await,
-                // Frames wake a player often: its session's timers (ping,
-                // idle) are checked then, not armed on every wake.
-                Woken::Viewer(event) if self.io.check_deadline() => {
-                    match self.handle_session(ctx).await {
-                        Ok(()) => self.send(event).await,
-                        Err(ending) => Err(ending),
-                    }
-                }
-                Woken::Viewer(event) => self.send(event).await,
+                Woken::Handover(handover) => self.take_over(handover).await,
             };
             if let Err(ending) = step {
                 return ending;
@@ -135,16 +147,19 @@ impl Player {
 
     /// Acts on what the player said: pause, stop, or a protocol error.
     async fn handle_session(&mut self, ctx: &ShardCtx) -> Result<(), Ending> {
-        self.io.flush().await?;
+        {
+            let _hold = self.outlet.as_ref().map(Outlet::hold);
+            self.io.flush().await?;
+        }
         while let Some(event) = self.io.pop_event() {
             match event {
                 SessionEvent::Closed { reason } => return Err(Ending::Closed(reason)),
                 SessionEvent::PlayStopped { .. } => return Err(Ending::PlayStopped),
-                SessionEvent::PauseChanged { paused: true, .. } => self.subscription = None,
-                SessionEvent::PauseChanged { paused: false, .. } if self.subscription.is_none() => {
+                SessionEvent::PauseChanged { paused: true, .. } => self.close_outlet(),
+                SessionEvent::PauseChanged { paused: false, .. } if self.outlet.is_none() => {
                     // Resume at a keyframe: join the stream afresh.
                     match ctx.subscribe(&self.key).await {
-                        Ok(subscription) => self.subscription = Some(subscription),
+                        Ok(subscription) => self.open(subscription),
                         Err(_) => return Err(Ending::StreamEnded),
                     }
                 }
@@ -154,54 +169,39 @@ impl Player {
         Ok(())
     }
 
-    /// Gathers `first` and everything else ready (after the merge window,
-    /// if any) and writes it when due.
-    async fn send(&mut self, first: ViewerEvent) -> Result<(), Ending> {
-        let wait = self.batch.merge_wait();
-        if !wait.is_zero() {
-            task::sleep(wait).await;
-        }
-        let Some(subscription) = self.subscription.as_mut() else {
-            return Ok(());
-        };
-        match self.batch.gather(first, subscription) {
-            Ok(()) if self.batch.is_due() => self.write().await,
-            Ok(()) => Ok(()),
-            Err(stop) => {
-                self.write().await?;
-                match stop {
-                    Stop::Ended => {
-                        // Tell the player, then let it go.
-                        let _ = self.io.session.end_of_stream();
-                        self.io.flush().await?;
-                        Err(Ending::StreamEnded)
-                    }
-                    Stop::Evicted(reason) => Err(Ending::Evicted(reason)),
-                    Stop::Encode(e) => Err(Ending::Io(std::io::Error::new(
-                        std::io::ErrorKind::InvalidData,
-                        e,
-                    ))),
-                }
-            }
-        }
-    }
-
-    /// Writes what the batch holds.
-    async fn write(&mut self) -> Result<(), Ending> {
-        let parts = self.batch.take();
-        if !parts.is_empty() {
+    /// Writes what the socket did not take from the fan-out, then gives the
+    /// player back to it, or ends the session where the stream stops.
+    async fn take_over(&mut self, handover: Handover) -> Result<(), Ending> {
+        if !handover.unsent.is_empty() {
             // A player that stops reading fills its socket buffer and then
             // this write waits; past the timeout it is let go, so it never
             // holds a connection (or its place in the stream) forever.
-            match task::timeout(self.egress.write_timeout, self.io.conn.write_chunks(&parts)).await
-            {
+            let write = self.io.conn.write_chunks(&handover.unsent);
+            match task::timeout(self.egress.write_timeout, write).await {
                 Some(result) => result.map_err(Ending::Io)?,
                 None => return Err(Ending::WriteStalled(self.egress.write_timeout)),
             }
         }
-        if let Some(subscription) = self.subscription.as_mut() {
-            subscription.set_queued_bytes(0);
+        match handover.stop {
+            None => {
+                if let Some(outlet) = &self.outlet {
+                    outlet.resume();
+                }
+                Ok(())
+            }
+            Some(Stop::Ended) => {
+                // Tell the player, then let it go.
+                let _ = self.io.session.end_of_stream();
+                self.io.flush().await?;
+                Err(Ending::StreamEnded)
+            }
+            Some(Stop::Evicted(reason)) => Err(Ending::Evicted(reason)),
+            Some(Stop::Encode(e)) => Err(Ending::Io(std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                e,
+            ))),
+            Some(Stop::PeerClosed) => Err(Ending::PeerClosed),
+            Some(Stop::Write(e)) => Err(Ending::Io(e)),
         }
-        Ok(())
     }
 }

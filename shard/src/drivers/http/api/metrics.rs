@@ -157,6 +157,13 @@ const SERIES: &[Series] = &[
         "Viewers disconnected by the lag policy.",
     ),
     series(
+        "slow_writes",
+        "arcly_slow_writes_total",
+        Counter,
+        None,
+        "Writes to a viewer that its socket did not take at once (a slow reader).",
+    ),
+    series(
         "relay_drops",
         "arcly_relay_drops_total",
         Counter,
