@@ -17,6 +17,11 @@
 //!
 //! `mailbox` and `local-fanout` measure two in-process costs every frame
 //! pays inside the server: the cross-core mailbox and the local fan-out.
+//!
+//! `floor` measures no server at all: what the kernel alone charges a
+//! sender for the same media over loopback TCP (one pinned thread writing
+//! a frame, or a batch window, to N connections), the lower bound on any
+//! server's CPU per viewer-second at that write batching.
 #![forbid(unsafe_code)]
 
 mod audience;
@@ -24,6 +29,7 @@ mod client;
 mod clock;
 mod compare;
 mod fanout;
+mod floor;
 mod harness;
 mod hls;
 mod http_flv;
@@ -87,6 +93,9 @@ enum Command {
     Mailbox(mailbox::Args),
     /// ns per viewer per frame of the engine's in-process fan-out.
     LocalFanout(local_fanout::Args),
+    /// No server: the kernel's own CPU per viewer-second for one write
+    /// per frame (or per --batch-ms window) per viewer over loopback TCP.
+    Floor(floor::Args),
     /// A share of the players of a run, in a child process.
     #[command(hide = true)]
     Worker(worker::WorkerArgs),
@@ -103,6 +112,7 @@ fn main() -> anyhow::Result<()> {
         Command::Hls(args) => hls::run(&args),
         Command::Mailbox(args) => mailbox::run(&args),
         Command::LocalFanout(args) => local_fanout::run(&args),
+        Command::Floor(args) => floor::run(&args),
         Command::Worker(args) => worker::run(&args),
     }
 }
