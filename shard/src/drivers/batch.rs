@@ -103,6 +103,12 @@ impl Batch {
         }
     }
 
+    /// Whether the viewer's merge window is still open: frames can wait in
+    /// the stream until it closes, untouched.
+    pub(crate) fn in_window(&self) -> bool {
+        !self.merge.is_zero() && !self.merge_wait().is_zero()
+    }
+
     /// With a merge window, how long until the next write is due.
     fn merge_wait(&self) -> Duration {
         match self.last_write {
@@ -249,11 +255,13 @@ mod tests {
             Duration::ZERO,
             "a joiner's first write goes at once"
         );
+        assert!(!b.in_window());
         b.add(bytes(10), TrackKind::Audio);
         b.add(bytes(10), TrackKind::Video);
         b.take();
         b.add(bytes(10), TrackKind::Audio);
         assert!(!b.is_due(), "within the window nothing is due");
+        assert!(b.in_window());
         assert!(b.merge_wait() > Duration::from_millis(300));
         b.add(bytes(MAX_WRITE), TrackKind::Video);
         assert!(b.is_due(), "a full batch goes before the window ends");

@@ -13,6 +13,7 @@
 
 use std::cell::RefCell;
 use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
 
 use arcly_engine::{MediaFrame, Seq, StreamKey, Timestamp};
 use arcly_media::flv::{FlvError, FlvTag};
@@ -75,74 +76,84 @@ struct Encoded {
     bytes: Bytes,
 }
 
-/// The encodings of one stream on this shard, ascending by seq.
-#[derive(Default)]
+/// The encodings of one stream and format on this shard, ascending by seq.
 struct StreamEncodings {
-    players: usize,
+    key: EncodingKey,
     frames: VecDeque<Encoded>,
 }
 
+/// One per shard: the encodings viewers of each stream and format share.
+type Registry = HashMap<EncodingKey, Rc<RefCell<StreamEncodings>>>;
+
 thread_local! {
     /// One per shard thread: the shard's shared encodings.
-    static ENCODINGS: RefCell<HashMap<EncodingKey, StreamEncodings>> = RefCell::new(HashMap::new());
+    static ENCODINGS: RefCell<Registry> = RefCell::new(HashMap::new());
 }
 
 /// A viewer's handle on the shared encodings of its stream; dropping the
-/// last handle of a stream and format frees its encodings.
+/// last handle of a stream and format frees its encodings. The handle
+/// holds the encodings themselves, so encoding a frame looks up nothing.
 pub(crate) struct SharedEncoder {
-    key: EncodingKey,
+    format: WireFormat,
+    cache: Rc<RefCell<StreamEncodings>>,
 }
 
 impl SharedEncoder {
     pub(crate) fn new(stream: StreamKey, format: WireFormat) -> SharedEncoder {
         let key = (stream, format);
-        ENCODINGS.with(|all| all.borrow_mut().entry(key.clone()).or_default().players += 1);
-        SharedEncoder { key }
+        let cache = ENCODINGS.with_borrow_mut(|all| {
+            let cache = all.entry(key.clone()).or_insert_with(|| {
+                Rc::new(RefCell::new(StreamEncodings {
+                    key,
+                    frames: VecDeque::new(),
+                }))
+            });
+            Rc::clone(cache)
+        });
+        SharedEncoder { format, cache }
     }
 
     /// The wire bytes of `frame` (stream position `seq`), encoded now if no
     /// player on this shard has needed them yet.
     pub(crate) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EncodeError> {
-        ENCODINGS.with(|all| {
-            let mut all = all.borrow_mut();
-            let cache = all.entry(self.key.clone()).or_default();
-            let at = cache.frames.binary_search_by_key(&seq, |e| e.seq);
-            if let Ok(i) = at {
-                let hit = &cache.frames[i];
-                if hit.dts == frame.dts && hit.len == frame.len() {
-                    return Ok(hit.bytes.clone());
-                }
+        let mut cache = self.cache.borrow_mut();
+        // Viewers that keep up ask for the newest frame: look there first.
+        let at = match cache.frames.back() {
+            Some(last) if last.seq == seq => Ok(cache.frames.len() - 1),
+            Some(last) if last.seq < seq => Err(cache.frames.len()),
+            _ => cache.frames.binary_search_by_key(&seq, |e| e.seq),
+        };
+        if let Ok(i) = at {
+            let hit = &cache.frames[i];
+            if hit.dts == frame.dts && hit.len == frame.len() {
+                return Ok(hit.bytes.clone());
             }
-            let bytes = self.key.1.encode(frame)?;
-            let encoded = Encoded {
-                seq,
-                dts: frame.dts,
-                len: frame.len(),
-                bytes: bytes.clone(),
-            };
-            match at {
-                Ok(i) => cache.frames[i] = encoded,
-                Err(i) => cache.frames.insert(i, encoded),
-            }
-            if cache.frames.len() > CACHED_FRAMES {
-                cache.frames.pop_front();
-            }
-            Ok(bytes)
-        })
+        }
+        let bytes = self.format.encode(frame)?;
+        let encoded = Encoded {
+            seq,
+            dts: frame.dts,
+            len: frame.len(),
+            bytes: bytes.clone(),
+        };
+        match at {
+            Ok(i) => cache.frames[i] = encoded,
+            Err(i) => cache.frames.insert(i, encoded),
+        }
+        if cache.frames.len() > CACHED_FRAMES {
+            cache.frames.pop_front();
+        }
+        Ok(bytes)
     }
 }
 
 impl Drop for SharedEncoder {
     fn drop(&mut self) {
-        ENCODINGS.with(|all| {
-            let mut all = all.borrow_mut();
-            if let Some(cache) = all.get_mut(&self.key) {
-                cache.players = cache.players.saturating_sub(1);
-                if cache.players == 0 {
-                    all.remove(&self.key);
-                }
-            }
-        });
+        // The registry's and this handle's: the last handle is going.
+        if Rc::strong_count(&self.cache) == 2 {
+            let key = self.cache.borrow().key.clone();
+            ENCODINGS.with_borrow_mut(|all| all.remove(&key));
+        }
     }
 }
 

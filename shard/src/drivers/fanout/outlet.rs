@@ -64,6 +64,11 @@ impl Viewer {
     /// viewer's task when it does not, or when the stream stops.
     pub(super) fn serve(&mut self) {
         while self.writer == Writer::FanOut {
+            if self.batch.in_window() {
+                // Its frames wait in the stream (which judges lag by them)
+                // and are gathered once, when the window has closed.
+                return;
+            }
             if let Err(stop) = self.gather() {
                 let last = self.framing.frame(self.batch.take(), true);
                 self.hand_over(last, Some(stop));
