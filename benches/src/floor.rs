@@ -76,6 +76,11 @@ pub(crate) struct Args {
     /// harness's players do), so the sender never wakes them per frame.
     #[arg(long, default_value_t = 500, value_name = "MS")]
     read_every_ms: u64,
+    /// Leave Nagle's algorithm on for the sending ends (no `TCP_NODELAY`),
+    /// as nginx-rtmp does: the kernel then holds a small write while
+    /// earlier bytes are unacknowledged and sends them together.
+    #[arg(long)]
+    nagle: bool,
     /// Also write the report as JSON to FILE.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
@@ -222,7 +227,7 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
         first: schedule.first_tick_at(args.settle_secs.max(0.0)),
         end: schedule.first_tick_at(args.settle_secs.max(0.0) + args.duration as f64),
     };
-    let (mut senders, mut receivers) = connect(args.viewers)?;
+    let (mut senders, mut receivers) = connect(args.viewers, !args.nagle)?;
     let shared = Shared::default();
     let every = Duration::from_millis(args.read_every_ms);
     // Scoped, so the connections outlive both threads: a receiver never
@@ -257,9 +262,9 @@ pub(crate) fn run(args: &Args) -> anyhow::Result<()> {
 }
 
 /// `n` loopback connections: the accepted ends (the server's, with
-/// `TCP_NODELAY` as arcly sets it) and the connecting ends (the viewers',
-/// non-blocking).
-fn connect(n: usize) -> anyhow::Result<(Vec<TcpStream>, Vec<TcpStream>)> {
+/// `TCP_NODELAY` if `nodelay`, as arcly sets it) and the connecting ends
+/// (the viewers', non-blocking).
+fn connect(n: usize, nodelay: bool) -> anyhow::Result<(Vec<TcpStream>, Vec<TcpStream>)> {
     let listener = TcpListener::bind("127.0.0.1:0").context("listen on 127.0.0.1")?;
     let addr = listener.local_addr()?;
     let mut senders = Vec::with_capacity(n);
@@ -269,7 +274,7 @@ fn connect(n: usize) -> anyhow::Result<(Vec<TcpStream>, Vec<TcpStream>)> {
         let (server, _) = listener
             .accept()
             .with_context(|| format!("accept viewer {i}"))?;
-        server.set_nodelay(true)?;
+        server.set_nodelay(nodelay)?;
         viewer.set_nonblocking(true)?;
         senders.push(server);
         receivers.push(viewer);

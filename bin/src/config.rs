@@ -12,12 +12,13 @@ use arcly_engine::{StreamLimits, Timestamp, TokenAuthenticator};
 use arcly_media::hls::HlsSettings;
 use arcly_protocols::rtmp::RtmpLimits;
 use arcly_shard::placement::{PlacementRequest, parse_cpu_list};
-use arcly_shard::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, WriteBatching};
+use arcly_shard::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, TcpNoDelay, WriteBatching};
 use serde::Deserialize;
 
 use crate::cli::{PlacementArgs, ServeArgs};
 
 mod auth;
+mod egress;
 pub(crate) mod log;
 mod record;
 
@@ -84,6 +85,8 @@ pub(crate) struct Settings {
     pub(crate) hooks: arcly_shard::HookConfig,
     /// Media merged per player write, per app.
     pub(crate) write_batch: WriteBatching,
+    /// Whether viewers keep `TCP_NODELAY` after their join, per app.
+    pub(crate) tcp_nodelay: TcpNoDelay,
     /// How streams are cut for HLS and LL-HLS.
     pub(crate) hls: HlsSettings,
     /// What is recorded to disk, if anything (`[record]`).
@@ -238,6 +241,7 @@ struct FileStreams {
     max_skips: Option<u32>,
     unpublish_grace_secs: Option<u64>,
     write_batch_ms: Option<u64>,
+    tcp_nodelay: Option<bool>,
 }
 
 impl FileStreams {
@@ -387,28 +391,7 @@ impl Settings {
             }
         }
         let (hooks, auth) = auth::apply(&file.hooks, &file.apps, auth)?;
-        let write_batch = WriteBatching {
-            default: Duration::from_millis(file.streams.write_batch_ms.unwrap_or(0)),
-            apps: file
-                .apps
-                .iter()
-                .filter_map(|(app, a)| {
-                    Some((
-                        app.clone(),
-                        Duration::from_millis(a.streams.write_batch_ms?),
-                    ))
-                })
-                .collect(),
-        };
-        if let Some((app, _)) = write_batch.apps.iter().find(|(_, d)| d.as_secs() > 10) {
-            return Err(invalid(
-                format!("apps.{app}.write_batch_ms"),
-                "must be at most 10000",
-            ));
-        }
-        if write_batch.default.as_secs() > 10 {
-            return Err(invalid("streams.write_batch_ms", "must be at most 10000"));
-        }
+        let (write_batch, tcp_nodelay) = egress::apply(&file.streams, &file.apps)?;
         let rtmp_max_connections_per_shard = match file.rtmp.max_connections_per_shard {
             Some(0) => {
                 return Err(invalid(
@@ -431,6 +414,7 @@ impl Settings {
             auth,
             hooks,
             write_batch,
+            tcp_nodelay,
             hls: file.hls.apply()?,
             record: record::apply(&file.record, &file.apps)?,
             admin_token: file
@@ -572,6 +556,25 @@ mod tests {
         assert_eq!(
             e,
             "apps.x.unpublish_grace_secs: is a server-wide setting: put it in [streams]"
+        );
+        let e = parse("[apps.x]\nwrite_batch_ms = 10001\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "apps.x.write_batch_ms: must be at most 10000");
+    }
+
+    #[test]
+    fn write_batching_and_nodelay_are_per_app() {
+        let s = parse(
+            "[streams]\nwrite_batch_ms = 350\n[apps.fast]\nwrite_batch_ms = 0\ntcp_nodelay = true\n[apps.other]\nring_frames = 10\n",
+        )
+        .unwrap();
+        assert_eq!(s.write_batch.for_app("fast"), Duration::ZERO);
+        assert_eq!(s.write_batch.for_app("other"), Duration::from_millis(350));
+        assert!(s.tcp_nodelay.for_app("fast"));
+        assert!(
+            !s.tcp_nodelay.for_app("other"),
+            "Nagle after the join by default"
         );
     }
 }

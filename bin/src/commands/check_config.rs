@@ -29,6 +29,7 @@ pub(crate) fn run(file: &Path) -> Result<(), Failure> {
     };
     println!("auth = {auth}");
     println!("write_batch = {:?}", settings.write_batch);
+    println!("tcp_nodelay = {:?}", settings.tcp_nodelay);
     println!("log = {:?}", settings.log);
     Ok(())
 }

@@ -55,6 +55,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
         },
         max_connections_per_shard: settings.rtmp_max_connections_per_shard,
         write_batch: settings.write_batch.clone(),
+        tcp_nodelay: settings.tcp_nodelay.clone(),
     };
     let rtmp = runtime
         .listen_rtmp(settings.rtmp_listen, rtmp)
@@ -64,6 +65,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<(), Failure> {
             settings.http_listen,
             HttpConfig {
                 write_batch: settings.write_batch.clone(),
+                tcp_nodelay: settings.tcp_nodelay.clone(),
                 hls: settings.hls.clone(),
                 admin_token: settings.admin_token.clone(),
             },

@@ -200,6 +200,12 @@ impl Connection {
         })
     }
 
+    /// Turns `TCP_NODELAY` on or off (see
+    /// [`TcpNoDelay`](crate::TcpNoDelay)); turning it on sends what waits.
+    pub(crate) fn set_nodelay(&self, on: bool) -> io::Result<()> {
+        self.stream.set_nodelay(on).map_err(io::Error::from)
+    }
+
     /// Counts `n` bytes written to the socket outside this connection (by
     /// the shard's fan-out, straight to the descriptor).
     pub(crate) fn add_sent(&mut self, n: u64) {

@@ -145,12 +145,15 @@ pub(crate) struct Outlet {
 impl Outlet {
     /// Serves `subscription` over `conn`'s socket, encoding frames into
     /// `batch` and wrapping writes in `framing`. The viewer's first write
-    /// (configs and GOP) goes out now, as far as the socket takes it.
+    /// (configs and GOP) goes out now, as far as the socket takes it, with
+    /// `TCP_NODELAY`; then the socket keeps it only if `nodelay` (see
+    /// [`TcpNoDelay`](crate::TcpNoDelay)).
     pub(crate) fn open(
         conn: &Connection,
         subscription: Subscription,
         batch: Batch,
         framing: Framing,
+        nodelay: bool,
     ) -> Outlet {
         let watch = subscription.watch();
         let viewer = Rc::new(RefCell::new(Viewer {
@@ -164,7 +167,13 @@ impl Outlet {
             sent: 0,
         }));
         let (group, slot) = Group::join(watch, Rc::clone(&viewer));
+        // A socket that refuses the option is served as it is: only the
+        // cost of its segments changes, never what it receives.
+        let _ = conn.set_nodelay(true);
         viewer.borrow_mut().serve();
+        if !nodelay {
+            let _ = conn.set_nodelay(false);
+        }
         Outlet {
             viewer,
             group,

@@ -130,10 +130,21 @@ pub(super) async fn stream(
         return;
     }
     let session = SessionLog::start(ctx.id(), &conn, "http-flv", Role::Play, &key);
+    let egress = Egress {
+        framing: Framing::from(framing),
+        nodelay: config.tcp_nodelay.for_app(key.app()),
+    };
     let merge = config.write_batch.for_app(key.app());
     let batch = Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge);
-    let ending = send_body(ctx, &mut conn, framing, out.freeze(), batch, subscription).await;
+    let ending = send_body(ctx, &mut conn, egress, out.freeze(), batch, subscription).await;
     session.end(&conn).log(&ending, ending.is_problem());
+}
+
+/// How a viewer's body goes out.
+struct Egress {
+    framing: Framing,
+    /// `TCP_NODELAY` after the join (see [`TcpNoDelay`](crate::TcpNoDelay)).
+    nodelay: bool,
 }
 
 /// Writes `head` and the FLV header, then lets the shard's fan-out send
@@ -141,12 +152,12 @@ pub(super) async fn stream(
 async fn send_body(
     ctx: &ShardCtx,
     conn: &mut Connection,
-    framing: BodyFraming,
+    egress: Egress,
     head: Bytes,
     batch: Batch,
     subscription: Subscription,
 ) -> Ending {
-    let framing = Framing::from(framing);
+    let framing = egress.framing;
     let mut flv_header = BytesMut::new();
     FlvHeader {
         has_audio: true,
@@ -158,7 +169,7 @@ async fn send_body(
     if let Err(e) = conn.write_chunks(&first).await {
         return Ending::Io(e);
     }
-    let outlet = Outlet::open(conn, subscription, batch, framing);
+    let outlet = Outlet::open(conn, subscription, batch, framing, egress.nodelay);
     let ending = serve(ctx, conn, &outlet).await;
     conn.add_sent(outlet.close());
     ending

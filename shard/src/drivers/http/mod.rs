@@ -19,6 +19,7 @@ use bytes::{Bytes, BytesMut};
 use arcly_engine::StreamKey;
 
 use crate::drivers::batch::WriteBatching;
+use crate::drivers::nodelay::TcpNoDelay;
 use crate::{Connection, ShardCtx, task};
 
 pub(crate) mod api;
@@ -41,6 +42,9 @@ const LINGER_BYTES: usize = 256 << 10;
 pub struct HttpConfig {
     /// Media merged per HTTP-FLV write, per app; see [`WriteBatching`].
     pub write_batch: WriteBatching,
+    /// Whether HTTP-FLV viewers keep `TCP_NODELAY` after their join, per
+    /// app.
+    pub tcp_nodelay: TcpNoDelay,
     /// How streams are cut into HLS segments and parts.
     pub hls: HlsSettings,
     /// When set, `/metrics` and `/api/*` answer only requests that carry

@@ -28,6 +28,7 @@ use self::io::SessionIo;
 use self::play::Egress;
 use self::publish::HandedOffPublisher;
 use super::batch::WriteBatching;
+use super::nodelay::TcpNoDelay;
 use crate::stats::bump;
 use crate::{Arrival, Connection, Runtime, ShardCtx, ShardError};
 
@@ -45,6 +46,8 @@ pub struct RtmpConfig {
     /// Media merged per player write, per app (SRS calls it merged
     /// writes): trades delivery latency for fewer system calls.
     pub write_batch: WriteBatching,
+    /// Whether players keep `TCP_NODELAY` after their join, per app.
+    pub tcp_nodelay: TcpNoDelay,
 }
 
 impl Default for RtmpConfig {
@@ -53,6 +56,7 @@ impl Default for RtmpConfig {
             session: ServerConfig::default(),
             max_connections_per_shard: DEFAULT_MAX_CONNECTIONS_PER_SHARD,
             write_batch: WriteBatching::default(),
+            tcp_nodelay: TcpNoDelay::default(),
         }
     }
 }
@@ -157,6 +161,7 @@ async fn dispatch(ctx: &ShardCtx, mut io: SessionIo, config: &RtmpConfig) -> End
                 let egress = Egress {
                     write_timeout: config.session.limits.idle_timeout,
                     write_batch: config.write_batch.for_app(&app),
+                    nodelay: config.tcp_nodelay.for_app(&app),
                 };
                 return play::start(ctx, io, &app, &stream, &query, stream_id, egress).await;
             }

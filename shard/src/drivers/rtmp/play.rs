@@ -104,14 +104,25 @@ pub(super) struct Egress {
     pub(super) write_timeout: Duration,
     /// Media merged per write (see [`Batch`]).
     pub(super) write_batch: Duration,
+    /// Whether the socket keeps `TCP_NODELAY` after the join (see
+    /// [`TcpNoDelay`](crate::TcpNoDelay)).
+    pub(super) nodelay: bool,
 }
 
 impl Player {
-    /// Hands `subscription` to the shard's fan-out.
+    /// Hands `subscription` to the shard's fan-out, which sends the join
+    /// (configs and GOP) at once.
     fn open(&mut self, subscription: Subscription) {
         let encoder = SharedEncoder::new(self.key.clone(), self.format);
         let batch = Batch::new(encoder, self.egress.write_batch);
-        let outlet = Outlet::open(&self.io.conn, subscription, batch, Framing::Plain);
+        let conn = &self.io.conn;
+        let outlet = Outlet::open(
+            conn,
+            subscription,
+            batch,
+            Framing::Plain,
+            self.egress.nodelay,
+        );
         self.outlet = Some(outlet);
     }
 
