@@ -153,51 +153,61 @@ impl Connection {
     /// is ready is then taken in one non-blocking `recv` through a buffer
     /// shared by the whole shard, never held across an `await`.
     pub async fn read(&mut self, buf: &mut BytesMut) -> io::Result<usize> {
+        let read = self
+            .read_with(|bytes| {
+                buf.extend_from_slice(bytes);
+                bytes.len()
+            })
+            .await?;
+        Ok(read.unwrap_or(0))
+    }
+
+    /// [`Connection::read`] for a reader that parses the bytes at once: it
+    /// lends them to `take` (at least one byte) and returns its answer,
+    /// `None` when the peer closed its side. The bytes stay in the shard's
+    /// scratch buffer, so the reader needs no buffer of its own; `take`
+    /// must not read from a connection. Dropping the future mid-way loses
+    /// no bytes.
+    pub async fn read_with<T>(&mut self, take: impl FnOnce(&[u8]) -> T) -> io::Result<Option<T>> {
         if !self.unread.is_empty() {
-            let n = self.unread.len();
-            buf.extend_from_slice(&self.unread);
-            self.unread = Bytes::new();
-            self.received += n as u64;
-            return Ok(n);
+            let unread = std::mem::take(&mut self.unread);
+            self.received += unread.len() as u64;
+            return Ok(Some(take(&unread)));
         }
         let mut first = [0u8; 1];
         if self.stream.read(&mut first).await? == 0 {
-            return Ok(0);
+            return Ok(None);
         }
-        buf.extend_from_slice(&first);
-        let n = 1 + self.read_ready(buf)?;
-        self.received += n as u64;
-        Ok(n)
+        SCRATCH.with_borrow_mut(|scratch| {
+            scratch[0] = first[0];
+            let n = 1 + self.read_ready(&mut scratch[1..])?;
+            self.received += n as u64;
+            Ok(Some(take(&scratch[..n])))
+        })
     }
 
-    /// Appends what the socket holds right now, without waiting: one
-    /// `recv` of up to [`READ_CHUNK`] bytes through the shard's scratch
-    /// buffer. 0 when nothing is ready (or the peer closed, which the next
-    /// [`Connection::read`] reports).
-    fn read_ready(&self, buf: &mut BytesMut) -> io::Result<usize> {
-        SCRATCH.with_borrow_mut(|scratch| {
-            // SAFETY: `recv` writes at most `scratch.len()` bytes into the
-            // shard's scratch buffer, which is borrowed mutably here and
-            // only here, and the descriptor is our open socket.
-            let n = unsafe {
-                libc::recv(
-                    self.stream.as_raw_fd(),
-                    scratch.as_mut_ptr().cast(),
-                    scratch.len(),
-                    libc::MSG_DONTWAIT,
-                )
-            };
-            if n >= 0 {
-                let n = n as usize;
-                buf.extend_from_slice(&scratch[..n]);
-                return Ok(n);
-            }
-            let e = io::Error::last_os_error();
-            match e.kind() {
-                io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
-                _ => Err(e),
-            }
-        })
+    /// Fills the front of `buf` with what the socket holds right now,
+    /// without waiting: one `recv`. 0 when nothing is ready (or the peer
+    /// closed, which the next read reports).
+    fn read_ready(&self, buf: &mut [u8]) -> io::Result<usize> {
+        // SAFETY: `recv` writes at most `buf.len()` bytes into `buf`, which
+        // we borrow mutably, and the descriptor is our open socket.
+        let n = unsafe {
+            libc::recv(
+                self.stream.as_raw_fd(),
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        if n >= 0 {
+            return Ok(n as usize);
+        }
+        let e = io::Error::last_os_error();
+        match e.kind() {
+            io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted => Ok(0),
+            _ => Err(e),
+        }
     }
 
     /// Turns `TCP_NODELAY` on or off (see

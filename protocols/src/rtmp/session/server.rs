@@ -452,10 +452,25 @@ impl ServerSession {
         if let Some(event) = self.events.pop_front() {
             return Output::Event(event);
         }
+        self.release_idle_buffers();
         Output::Timeout(self.next_deadline())
     }
 
     // Internals.
+
+    /// Frees the input buffer and the event queue once drained, unless the
+    /// client publishes: a publisher refills both on every read, while a
+    /// player (most connections) reads a few small messages a minute and
+    /// would otherwise hold about 4 KiB of handshake and command buffers
+    /// for its whole life.
+    fn release_idle_buffers(&mut self) {
+        if matches!(self.role, Role::Publishing { .. }) {
+            return;
+        }
+        self.link.release_input();
+        // Empty: `Timeout` comes after the last event.
+        self.events = VecDeque::new();
+    }
 
     fn next_deadline(&self) -> Instant {
         let limits = self.config.limits;

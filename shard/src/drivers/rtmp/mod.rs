@@ -18,7 +18,10 @@ mod play;
 mod publish;
 
 use std::cell::Cell;
+use std::future::Future;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
 use std::time::Instant;
 
 use arcly_protocols::rtmp::{ServerConfig, ServerSession, SessionEvent};
@@ -68,8 +71,11 @@ impl Runtime {
         addr: SocketAddr,
         config: RtmpConfig,
     ) -> Result<SocketAddr, ShardError> {
+        // Shared, not cloned per connection: every connection's task holds
+        // it for its whole life.
+        let config = Arc::new(config);
         self.listen(addr, move |ctx, conn, arrival| {
-            serve(ctx, conn, arrival, config.clone())
+            serve(ctx, conn, arrival, Arc::clone(&config))
         })
     }
 }
@@ -99,9 +105,24 @@ impl Drop for Slot {
     }
 }
 
-async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpConfig) {
+/// A stage of a connection, boxed: see [`serve`].
+type Stage = Pin<Box<dyn Future<Output = Ending>>>;
+
+/// Serves one connection. Each stage — the handshake and commands, then
+/// play or publish — runs in a box of its own, freed when it ends, so the
+/// connection's own future holds little more than the stage it is in: a
+/// player never carries the handshake's or a publisher's state. The
+/// connection moves into the first stage here, before the `async` block,
+/// which would otherwise keep room for it (twice) for good.
+fn serve(
+    ctx: ShardCtx,
+    conn: Connection,
+    arrival: Arrival,
+    config: Arc<RtmpConfig>,
+) -> impl Future<Output = ()> {
     let peer = conn.peer_addr();
-    let Some(_slot) = Slot::take(config.max_connections_per_shard) else {
+    let slot = Slot::take(config.max_connections_per_shard);
+    if slot.is_none() {
         bump(&ctx.shard.counters.connections_refused);
         tracing::warn!(
             shard = ctx.id(),
@@ -109,65 +130,143 @@ async fn serve(ctx: ShardCtx, conn: Connection, arrival: Arrival, config: RtmpCo
             "rtmp: refused: {} connections open on this shard",
             config.max_connections_per_shard
         );
-        return;
-    };
-    let ending = match arrival {
+    }
+    let first = slot.map(|slot| {
+        (
+            slot,
+            Box::pin(first_stage(ctx.clone(), conn, arrival, config)),
+        )
+    });
+    async move {
+        let Some((_slot, first)) = first else {
+            return;
+        };
+        let Some(stage) = first.await else {
+            return;
+        };
+        let ending = stage.await;
+        if !matches!(ending, Ending::HandedOff(_)) {
+            ending.report(&ctx, peer);
+        }
+    }
+}
+
+/// A new connection until it asks to publish or play, then the stage that
+/// serves it; a publisher handed over by another shard goes straight to
+/// its stage. `None` for a hand-off this driver does not know.
+async fn first_stage(
+    ctx: ShardCtx,
+    conn: Connection,
+    arrival: Arrival,
+    config: Arc<RtmpConfig>,
+) -> Option<Stage> {
+    match arrival {
         Arrival::Accepted => {
-            let session = ServerSession::new(config.session, Instant::now());
-            dispatch(&ctx, SessionIo::new(conn, session), &config).await
+            let session = Box::new(ServerSession::new(config.session, Instant::now()));
+            Some(match dispatch(&ctx, SessionIo::new(conn, session)).await {
+                Ok(request) => request.serve(ctx, &config),
+                Err(ending) => Box::pin(std::future::ready(ending)),
+            })
         }
         Arrival::HandedOff { state, from } => match state.downcast::<HandedOffPublisher>() {
             Ok(handed) => {
-                publish::run(&ctx, SessionIo::new(conn, handed.session), handed.key).await
+                let HandedOffPublisher { session, key } = *handed;
+                let io = SessionIo::new(conn, session);
+                Some(Box::pin(async move { publish::run(&ctx, io, key).await }))
             }
             // Only this driver hands RTMP connections over, always with a
             // publisher; anything else is a bug worth a loud line.
             Err(_) => {
                 tracing::error!(
                     shard = ctx.id(),
-                    peer = %peer,
+                    peer = %conn.peer_addr(),
                     "rtmp: unknown hand-off state from shard {from}"
                 );
-                return;
+                None
             }
         },
-    };
-    if !matches!(ending, Ending::HandedOff(_)) {
-        ending.report(&ctx, peer);
     }
 }
 
-/// Serves a new connection until it asks to publish or play.
-async fn dispatch(ctx: &ShardCtx, mut io: SessionIo, config: &RtmpConfig) -> Ending {
-    loop {
-        match io.next_event(ctx).await {
-            Ok(SessionEvent::Connected { .. }) => {
-                if let Err(e) = io.session.accept_connect() {
-                    return e.into();
-                }
-            }
-            Ok(SessionEvent::PublishRequested {
-                app, stream, query, ..
-            }) => {
-                return publish::start(ctx, io, &app, &stream, &query).await;
-            }
-            Ok(SessionEvent::PlayRequested {
+/// What a new connection asked for.
+enum Request {
+    Publish {
+        io: SessionIo,
+        app: String,
+        stream: String,
+        query: String,
+    },
+    Play {
+        io: SessionIo,
+        app: String,
+        stream: String,
+        query: String,
+        stream_id: u32,
+    },
+}
+
+impl Request {
+    /// The stage that serves the request.
+    fn serve(self, ctx: ShardCtx, config: &RtmpConfig) -> Stage {
+        match self {
+            Request::Publish {
+                io,
+                app,
+                stream,
+                query,
+            } => Box::pin(async move { publish::start(&ctx, io, &app, &stream, &query).await }),
+            Request::Play {
+                io,
                 app,
                 stream,
                 query,
                 stream_id,
-                ..
-            }) => {
+            } => {
                 let egress = Egress {
                     write_timeout: config.session.limits.idle_timeout,
                     write_batch: config.write_batch.for_app(&app),
                     nodelay: config.tcp_nodelay.for_app(&app),
                 };
-                return play::start(ctx, io, &app, &stream, &query, stream_id, egress).await;
+                Box::pin(async move {
+                    play::start(&ctx, io, &app, &stream, &query, stream_id, egress).await
+                })
             }
-            Ok(SessionEvent::Closed { reason }) => return Ending::Closed(reason),
-            Ok(_) => {}
-            Err(ending) => return ending,
+        }
+    }
+}
+
+/// Serves a new connection until it asks to publish or play.
+async fn dispatch(ctx: &ShardCtx, mut io: SessionIo) -> Result<Request, Ending> {
+    loop {
+        match io.next_event(ctx).await? {
+            SessionEvent::Connected { .. } => io.session.accept_connect()?,
+            SessionEvent::PublishRequested {
+                app, stream, query, ..
+            } => {
+                return Ok(Request::Publish {
+                    io,
+                    app,
+                    stream,
+                    query,
+                });
+            }
+            SessionEvent::PlayRequested {
+                app,
+                stream,
+                query,
+                stream_id,
+                ..
+            } => {
+                return Ok(Request::Play {
+                    io,
+                    app,
+                    stream,
+                    query,
+                    stream_id,
+                });
+            }
+            SessionEvent::Closed { reason } => return Err(Ending::Closed(reason)),
+            _ => {}
         }
     }
 }

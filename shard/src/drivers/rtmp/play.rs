@@ -35,7 +35,9 @@ pub(super) async fn start(
     };
     let peer = io.conn.peer_addr();
     let request = AuthRequest::new(app, stream, query, Some(peer), "rtmp");
-    if let Err(e) = ctx.authorize_play(&request).await {
+    // Boxed: the hook's HTTP exchange is most of this future, and a
+    // player would otherwise hold room for it for its whole life.
+    if let Err(e) = Box::pin(ctx.authorize_play(&request)).await {
         tracing::warn!(
             shard = ctx.id(),
             peer = %peer,

@@ -6,6 +6,7 @@ use std::time::Instant;
 use arcly_engine::{AuthRequest, Codec, MediaFrame, PublishInfo, StreamKey};
 use arcly_media::codec::AvcDecoderConfig;
 use arcly_protocols::rtmp::{PublishRejection, ServerSession, SessionEvent};
+use bytes::Bytes;
 
 use super::ending::Ending;
 use super::io::SessionIo;
@@ -16,7 +17,7 @@ use crate::{PublishError, Publisher, ShardCtx};
 
 /// What travels with a publisher handed to its stream's owner shard.
 pub(super) struct HandedOffPublisher {
-    pub(super) session: ServerSession,
+    pub(super) session: Box<ServerSession>,
     pub(super) key: StreamKey,
 }
 
@@ -47,9 +48,10 @@ pub(super) async fn start(
     if owner == ctx.id() {
         return run(ctx, io, key).await;
     }
-    let (conn, session, unread) = io.into_parts();
+    let (conn, session) = io.into_parts();
     let state = Box::new(HandedOffPublisher { session, key });
-    match ctx.hand_off(owner, conn, state, unread) {
+    // Unparsed input travels in the session; the connection has none.
+    match ctx.hand_off(owner, conn, state, Bytes::new()) {
         Ok(()) => Ending::HandedOff(owner),
         Err(failed) => {
             let failed = *failed;

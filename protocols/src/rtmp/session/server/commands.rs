@@ -330,6 +330,7 @@ mod tests {
     use crate::rtmp::handshake::HANDSHAKE_SIZE;
     use crate::rtmp::message::COMMAND_AMF0;
     use crate::rtmp::message::{Message, UserControl};
+    use crate::rtmp::session::Output;
     use crate::rtmp::session::events::CloseReason;
     use crate::rtmp::session::server::{
         DEFAULT_OUT_CHUNK_SIZE, DEFAULT_WINDOW_ACK_SIZE, FMS_VERSION, ServerConfig,
@@ -653,6 +654,18 @@ mod tests {
         );
         assert!(h.events().is_empty());
         assert!(!h.server.is_closed());
+    }
+
+    #[test]
+    fn a_player_holds_no_buffers_once_its_output_is_drained() {
+        let mut h = Harness::connected(Amf0Value::object([("app", "live".into())]));
+        h.send(0, "createStream", 2.0, Amf0Value::Null, vec![]);
+        h.send(1, "play", 0.0, Amf0Value::Null, vec!["cam1".into()]);
+        h.server.accept_play().unwrap();
+        while !matches!(h.server.poll_output(), Output::Timeout(_)) {}
+        // Thousands of idle players each kept the handshake's buffers.
+        assert_eq!(h.server.link.buffer_capacity(), 0);
+        assert_eq!(h.server.events.capacity(), 0);
     }
 
     #[test]
