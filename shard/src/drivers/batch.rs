@@ -82,9 +82,10 @@ pub(crate) struct Batch {
     has_video: bool,
     /// The stream has shown video, so audio may wait for it.
     stream_has_video: bool,
-    /// `None` until the first write, which never waits: a joiner's
-    /// configs and GOP go out at once, merging starts after them.
-    last_write: Option<Instant>,
+    /// With a merge window, when the current one closes; `None` until the
+    /// first write, which never waits: a joiner's configs and GOP go out
+    /// at once, merging starts after them.
+    window_end: Option<Instant>,
 }
 
 impl Batch {
@@ -99,24 +100,14 @@ impl Batch {
             held_audio: 0,
             has_video: false,
             stream_has_video: false,
-            last_write: None,
+            window_end: None,
         }
     }
 
-    /// Whether the viewer's merge window is still open: frames can wait in
-    /// the stream until it closes, untouched.
-    pub(crate) fn in_window(&self) -> bool {
-        !self.merge.is_zero() && !self.merge_wait().is_zero()
-    }
-
-    /// With a merge window, how long until the next write is due.
-    fn merge_wait(&self) -> Duration {
-        match self.last_write {
-            Some(last) if !self.merge.is_zero() => {
-                (last + self.merge).saturating_duration_since(Instant::now())
-            }
-            _ => Duration::ZERO,
-        }
+    /// Whether the viewer's merge window is still open at `now`: frames
+    /// can wait in the stream until it closes, untouched.
+    pub(crate) fn in_window(&self, now: Instant) -> bool {
+        self.window_end.is_some_and(|end| now < end)
     }
 
     /// Adds what a viewer gets next. On a stop, what was added before it
@@ -156,15 +147,15 @@ impl Batch {
         self.parts.push(bytes);
     }
 
-    /// Whether bytes wait and should go out now: with a merge window, once
-    /// the window has passed; without, unless only audio waits for its
-    /// video frame.
-    pub(crate) fn is_due(&self) -> bool {
+    /// Whether bytes wait and should go out at `now`: with a merge window,
+    /// once the window has passed; without, unless only audio waits for
+    /// its video frame.
+    pub(crate) fn is_due(&self, now: Instant) -> bool {
         if self.parts.is_empty() {
             return false;
         }
         if !self.merge.is_zero() {
-            return self.is_full() || self.merge_wait().is_zero();
+            return self.is_full() || !self.in_window(now);
         }
         let audio_may_wait = self.stream_has_video
             && !self.has_video
@@ -173,9 +164,11 @@ impl Batch {
         !audio_may_wait
     }
 
-    /// Takes the waiting bytes for a write.
-    pub(crate) fn take(&mut self) -> Vec<Bytes> {
-        self.last_write = Some(Instant::now());
+    /// Takes the waiting bytes for a write made at `now`.
+    pub(crate) fn take(&mut self, now: Instant) -> Vec<Bytes> {
+        if !self.merge.is_zero() {
+            self.window_end = Some(now + self.merge);
+        }
         self.size = 0;
         self.held_audio = 0;
         self.has_video = false;
@@ -195,75 +188,81 @@ mod tests {
         Batch::new(SharedEncoder::new(key, WireFormat::FlvTag), merge)
     }
 
+    fn now() -> Instant {
+        Instant::now()
+    }
+
     fn bytes(n: usize) -> Bytes {
         Bytes::from(vec![0; n])
     }
 
     #[test]
     fn an_empty_batch_is_never_due() {
-        assert!(!batch(Duration::ZERO).is_due());
+        assert!(!batch(Duration::ZERO).is_due(now()));
     }
 
     #[test]
     fn audio_before_any_video_goes_at_once() {
         let mut b = batch(Duration::ZERO);
         b.add(bytes(10), TrackKind::Audio);
-        assert!(b.is_due());
+        assert!(b.is_due(now()));
     }
 
     #[test]
     fn audio_waits_for_the_next_video_frame() {
         let mut b = batch(Duration::ZERO);
         b.add(bytes(100), TrackKind::Video);
-        assert!(b.is_due());
-        assert_eq!(b.take().len(), 1);
+        assert!(b.is_due(now()));
+        assert_eq!(b.take(now()).len(), 1);
         b.add(bytes(10), TrackKind::Audio);
-        assert!(!b.is_due());
+        assert!(!b.is_due(now()));
         b.add(bytes(100), TrackKind::Video);
-        assert!(b.is_due());
-        assert_eq!(b.take().len(), 2, "audio and video share one write");
-        assert!(!b.is_due());
+        assert!(b.is_due(now()));
+        assert_eq!(b.take(now()).len(), 2, "audio and video share one write");
+        assert!(!b.is_due(now()));
     }
 
     #[test]
     fn audio_waits_for_a_few_frames_at_most() {
         let mut b = batch(Duration::ZERO);
         b.add(bytes(1), TrackKind::Video);
-        b.take();
+        b.take(now());
         for _ in 1..AUDIO_HOLD_FRAMES {
             b.add(bytes(10), TrackKind::Audio);
-            assert!(!b.is_due());
+            assert!(!b.is_due(now()));
         }
         b.add(bytes(10), TrackKind::Audio);
-        assert!(b.is_due(), "a stalled video track does not stall audio");
+        assert!(
+            b.is_due(now()),
+            "a stalled video track does not stall audio"
+        );
     }
 
     #[test]
     fn a_full_batch_of_audio_is_due() {
         let mut b = batch(Duration::ZERO);
         b.add(bytes(1), TrackKind::Video);
-        b.take();
+        b.take(now());
         b.add(bytes(MAX_WRITE), TrackKind::Audio);
-        assert!(b.is_due());
+        assert!(b.is_due(now()));
     }
 
     #[test]
     fn a_merge_window_waits_from_the_last_write() {
         let mut b = batch(Duration::from_millis(350));
-        assert_eq!(
-            b.merge_wait(),
-            Duration::ZERO,
-            "a joiner's first write goes at once"
-        );
-        assert!(!b.in_window());
+        assert!(!b.in_window(now()), "a joiner's first write goes at once");
         b.add(bytes(10), TrackKind::Audio);
         b.add(bytes(10), TrackKind::Video);
-        b.take();
+        let written = now();
+        b.take(written);
         b.add(bytes(10), TrackKind::Audio);
-        assert!(!b.is_due(), "within the window nothing is due");
-        assert!(b.in_window());
-        assert!(b.merge_wait() > Duration::from_millis(300));
+        let later = written + Duration::from_millis(349);
+        assert!(!b.is_due(later), "within the window nothing is due");
+        assert!(b.in_window(later));
+        let closed = written + Duration::from_millis(350);
+        assert!(!b.in_window(closed));
+        assert!(b.is_due(closed));
         b.add(bytes(MAX_WRITE), TrackKind::Video);
-        assert!(b.is_due(), "a full batch goes before the window ends");
+        assert!(b.is_due(later), "a full batch goes before the window ends");
     }
 }

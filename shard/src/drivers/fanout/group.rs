@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::future::poll_fn;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
+use std::time::Instant;
 
 use super::outlet::Viewer;
 use crate::pubsub::StreamWatch;
@@ -92,23 +93,28 @@ impl Group {
         }
     }
 
-    /// Serves every viewer once, yielding now and then.
+    /// Serves every viewer once, yielding now and then. One clock reading
+    /// per turn: a viewer inside its merge window costs a comparison.
     async fn serve_all(&self) {
-        let mut slot = 0;
+        let mut from = 0;
         loop {
-            let viewer = match self.viewers.borrow().get(slot) {
-                Some(viewer) => viewer.clone(),
-                None => return,
-            };
-            if let Some(viewer) = viewer {
-                viewer.borrow_mut().serve();
-            }
-            slot += 1;
-            if slot % SERVED_PER_TURN == 0 {
-                task::yield_now().await;
-                if self.closed.get() {
+            let now = Instant::now();
+            {
+                // Serving a viewer never joins or leaves a group, so the
+                // slots stay borrowed for the turn.
+                let viewers = self.viewers.borrow();
+                let turn = viewers.iter().skip(from).take(SERVED_PER_TURN);
+                for viewer in turn.flatten() {
+                    viewer.borrow_mut().serve(now);
+                }
+                from += SERVED_PER_TURN;
+                if from >= viewers.len() {
                     return;
                 }
+            }
+            task::yield_now().await;
+            if self.closed.get() {
+                return;
             }
         }
     }

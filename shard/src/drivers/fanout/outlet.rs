@@ -8,6 +8,7 @@ use std::io::ErrorKind;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
+use std::time::Instant;
 
 use bytes::Bytes;
 
@@ -59,26 +60,26 @@ pub(super) struct Viewer {
 }
 
 impl Viewer {
-    /// Takes every frame ready for the viewer and writes what is due, as
-    /// far as the socket takes it without waiting; hands over to the
-    /// viewer's task when it does not, or when the stream stops.
-    pub(super) fn serve(&mut self) {
+    /// Takes every frame ready for the viewer and writes what is due at
+    /// `now`, as far as the socket takes it without waiting; hands over to
+    /// the viewer's task when it does not, or when the stream stops.
+    pub(super) fn serve(&mut self, now: Instant) {
         while self.writer == Writer::FanOut {
-            if self.batch.in_window() {
+            if self.batch.in_window(now) {
                 // Its frames wait in the stream (which judges lag by them)
                 // and are gathered once, when the window has closed.
                 return;
             }
             if let Err(stop) = self.gather() {
-                let last = self.framing.frame(self.batch.take(), true);
+                let last = self.framing.frame(self.batch.take(now), true);
                 self.hand_over(last, Some(stop));
                 return;
             }
-            if !self.batch.is_due() {
+            if !self.batch.is_due(now) {
                 return;
             }
             let full = self.batch.is_full();
-            let parts = self.framing.frame(self.batch.take(), false);
+            let parts = self.framing.frame(self.batch.take(now), false);
             let len: usize = parts.iter().map(Bytes::len).sum();
             match send_now(self.fd, &parts) {
                 Ok(n) => {
@@ -170,7 +171,7 @@ impl Outlet {
         // A socket that refuses the option is served as it is: only the
         // cost of its segments changes, never what it receives.
         let _ = conn.set_nodelay(true);
-        viewer.borrow_mut().serve();
+        viewer.borrow_mut().serve(Instant::now());
         if !nodelay {
             let _ = conn.set_nodelay(false);
         }
@@ -208,7 +209,7 @@ impl Outlet {
         let mut viewer = self.viewer.borrow_mut();
         viewer.subscription.set_queued_bytes(0);
         viewer.writer = Writer::FanOut;
-        viewer.serve();
+        viewer.serve(Instant::now());
     }
 
     /// Keeps the fan-out off the socket while the viewer's task writes its
@@ -248,7 +249,7 @@ impl Drop for Hold {
             let mut viewer = viewer.borrow_mut();
             if viewer.writer == Writer::Held {
                 viewer.writer = Writer::FanOut;
-                viewer.serve();
+                viewer.serve(Instant::now());
             }
         }
     }
