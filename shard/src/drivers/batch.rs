@@ -104,6 +104,11 @@ impl Batch {
         }
     }
 
+    /// When the current merge window closes, if one is open or was.
+    pub(crate) fn window_end(&self) -> Option<Instant> {
+        self.window_end
+    }
+
     /// Whether the viewer's merge window is still open at `now`: frames
     /// can wait in the stream until it closes, untouched.
     pub(crate) fn in_window(&self, now: Instant) -> bool {

@@ -87,6 +87,25 @@ struct StreamEncodings {
     frames: VecDeque<Encoded>,
 }
 
+impl StreamEncodings {
+    /// Where `seq` is (`Ok`) or would go (`Err`). Seqs are consecutive
+    /// unless a stream restarted, so the place is first looked up by its
+    /// distance from the oldest, in constant time.
+    fn position(&self, seq: Seq) -> Result<usize, usize> {
+        let Some(first) = self.frames.front() else {
+            return Err(0);
+        };
+        let guess = seq
+            .checked_sub(first.seq)
+            .and_then(|d| usize::try_from(d).ok());
+        match guess.and_then(|i| self.frames.get(i).map(|e| (i, e.seq))) {
+            Some((i, found)) if found == seq => Ok(i),
+            _ if self.frames.back().is_some_and(|last| last.seq < seq) => Err(self.frames.len()),
+            _ => self.frames.binary_search_by_key(&seq, |e| e.seq),
+        }
+    }
+}
+
 /// One per shard: the encodings viewers of each stream and format share.
 type Registry = HashMap<EncodingKey, Rc<RefCell<StreamEncodings>>>;
 
@@ -122,12 +141,7 @@ impl SharedEncoder {
     /// player on this shard has needed them yet.
     pub(crate) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EncodeError> {
         let mut cache = self.cache.borrow_mut();
-        // Viewers that keep up ask for the newest frame: look there first.
-        let at = match cache.frames.back() {
-            Some(last) if last.seq == seq => Ok(cache.frames.len() - 1),
-            Some(last) if last.seq < seq => Err(cache.frames.len()),
-            _ => cache.frames.binary_search_by_key(&seq, |e| e.seq),
-        };
+        let at = cache.position(seq);
         if let Ok(i) = at {
             let hit = &cache.frames[i];
             if hit.dts == frame.dts && hit.len == frame.len() {
@@ -200,5 +214,24 @@ mod tests {
         assert_ne!(restarted, first);
         drop((a, b, flv));
         ENCODINGS.with(|all| assert!(all.borrow().is_empty()));
+    }
+
+    #[test]
+    fn frames_are_found_by_seq_across_gaps() {
+        let key = StreamKey::new("live", "gaps").unwrap();
+        let encoder = SharedEncoder::new(key, WireFormat::FlvTag);
+        // Consecutive seqs, then a jump (a restarted stream), then one
+        // filled in before the jump.
+        for seq in [3, 4, 5, 9, 10, 7] {
+            encoder.encode(seq, &frame(seq as i64, b"x")).unwrap();
+        }
+        let cache = encoder.cache.borrow();
+        let seqs: Vec<Seq> = cache.frames.iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [3, 4, 5, 7, 9, 10]);
+        assert_eq!(cache.position(5), Ok(2));
+        assert_eq!(cache.position(9), Ok(4));
+        assert_eq!(cache.position(8), Err(4));
+        assert_eq!(cache.position(11), Err(6));
+        assert_eq!(cache.position(1), Err(0));
     }
 }

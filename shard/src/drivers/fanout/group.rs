@@ -22,11 +22,19 @@ thread_local! {
     static GROUPS: RefCell<HashMap<usize, Rc<Group>>> = RefCell::new(HashMap::new());
 }
 
+/// A viewer of the group.
+struct Slot {
+    viewer: Rc<RefCell<Viewer>>,
+    /// Serving the viewer before then does nothing: its merge window is
+    /// open. Kept here so the walk skips it without touching the viewer.
+    rest_until: Option<Instant>,
+}
+
 /// The fan-out of one stream copy.
 pub(super) struct Group {
     watch: StreamWatch,
     /// Slots of viewers; a leaving viewer's slot is reused.
-    viewers: RefCell<Vec<Option<Rc<RefCell<Viewer>>>>>,
+    viewers: RefCell<Vec<Option<Slot>>>,
     free: RefCell<Vec<usize>>,
     live: Cell<usize>,
     /// The last viewer left: the task ends.
@@ -54,14 +62,18 @@ impl Group {
                 group
             }))
         });
+        let entry = Some(Slot {
+            viewer,
+            rest_until: None,
+        });
         let slot = match group.free.borrow_mut().pop() {
             Some(slot) => {
-                group.viewers.borrow_mut()[slot] = Some(viewer);
+                group.viewers.borrow_mut()[slot] = entry;
                 slot
             }
             None => {
                 let mut viewers = group.viewers.borrow_mut();
-                viewers.push(Some(viewer));
+                viewers.push(entry);
                 viewers.len() - 1
             }
         };
@@ -102,10 +114,12 @@ impl Group {
             {
                 // Serving a viewer never joins or leaves a group, so the
                 // slots stay borrowed for the turn.
-                let viewers = self.viewers.borrow();
-                let turn = viewers.iter().skip(from).take(SERVED_PER_TURN);
-                for viewer in turn.flatten() {
-                    viewer.borrow_mut().serve(now);
+                let mut viewers = self.viewers.borrow_mut();
+                let turn = viewers.iter_mut().skip(from).take(SERVED_PER_TURN);
+                for slot in turn.flatten() {
+                    if slot.rest_until.is_none_or(|until| until <= now) {
+                        slot.rest_until = slot.viewer.borrow_mut().serve(now);
+                    }
                 }
                 from += SERVED_PER_TURN;
                 if from >= viewers.len() {

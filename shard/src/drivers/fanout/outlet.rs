@@ -63,7 +63,14 @@ impl Viewer {
     /// Takes every frame ready for the viewer and writes what is due at
     /// `now`, as far as the socket takes it without waiting; hands over to
     /// the viewer's task when it does not, or when the stream stops.
-    pub(super) fn serve(&mut self, now: Instant) {
+    /// Returns until when serving it again would do nothing (its merge
+    /// window), if anything.
+    pub(super) fn serve(&mut self, now: Instant) -> Option<Instant> {
+        self.serve_now(now);
+        self.batch.window_end()
+    }
+
+    fn serve_now(&mut self, now: Instant) {
         while self.writer == Writer::FanOut {
             if self.batch.in_window(now) {
                 // Its frames wait in the stream (which judges lag by them)
@@ -171,7 +178,7 @@ impl Outlet {
         // A socket that refuses the option is served as it is: only the
         // cost of its segments changes, never what it receives.
         let _ = conn.set_nodelay(true);
-        viewer.borrow_mut().serve(Instant::now());
+        viewer.borrow_mut().serve_now(Instant::now());
         if !nodelay {
             let _ = conn.set_nodelay(false);
         }
@@ -209,7 +216,7 @@ impl Outlet {
         let mut viewer = self.viewer.borrow_mut();
         viewer.subscription.set_queued_bytes(0);
         viewer.writer = Writer::FanOut;
-        viewer.serve(Instant::now());
+        viewer.serve_now(Instant::now());
     }
 
     /// Keeps the fan-out off the socket while the viewer's task writes its
@@ -249,7 +256,7 @@ impl Drop for Hold {
             let mut viewer = viewer.borrow_mut();
             if viewer.writer == Writer::Held {
                 viewer.writer = Writer::FanOut;
-                viewer.serve(Instant::now());
+                viewer.serve_now(Instant::now());
             }
         }
     }
