@@ -4,7 +4,6 @@
 
 use std::cell::RefCell;
 use std::future::poll_fn;
-use std::io::ErrorKind;
 use std::os::fd::RawFd;
 use std::rc::Rc;
 use std::task::{Poll, Waker};
@@ -15,6 +14,7 @@ use bytes::Bytes;
 use super::Framing;
 use super::group::Group;
 use crate::drivers::batch::{Batch, Stop};
+use crate::net::is_reset;
 use crate::net::send::{send_now, unsent};
 use crate::{Connection, Subscription};
 
@@ -101,9 +101,10 @@ impl Viewer {
                     self.subscription.set_queued_bytes(0);
                 }
                 Err(e) => {
-                    let stop = match e.kind() {
-                        ErrorKind::ConnectionReset | ErrorKind::BrokenPipe => Stop::PeerClosed,
-                        _ => Stop::Write(e),
+                    let stop = if is_reset(&e) {
+                        Stop::PeerClosed
+                    } else {
+                        Stop::Write(e)
                     };
                     self.hand_over(Vec::new(), Some(stop));
                     return;

@@ -26,6 +26,7 @@ use crate::drivers::egress::{EncodeError, SharedEncoder, WireFormat};
 use crate::drivers::fanout::{Framing, Handover, Outlet};
 use crate::drivers::http::api::clients::Role;
 use crate::drivers::session::SessionLog;
+use crate::net::is_reset;
 use crate::{Connection, ShardCtx, SubscribeError, Subscription, task};
 
 /// How long one write may wait for a viewer that does not read.
@@ -192,6 +193,7 @@ async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending
                 continue;
             }
             Woken::Client(Ok(_)) => return Ending::PeerClosed,
+            Woken::Client(Err(e)) if is_reset(&e) => return Ending::PeerClosed,
             Woken::Client(Err(e)) => return Ending::Io(e),
             Woken::Stopping => return Ending::Shutdown,
             Woken::Handover(handover) => handover,
@@ -199,6 +201,7 @@ async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending
         if !handover.unsent.is_empty() {
             match task::timeout(WRITE_TIMEOUT, conn.write_chunks(&handover.unsent)).await {
                 Some(Ok(())) => {}
+                Some(Err(e)) if is_reset(&e) => return Ending::PeerClosed,
                 Some(Err(e)) => return Ending::Io(e),
                 None => return Ending::WriteStalled(WRITE_TIMEOUT),
             }

@@ -6,6 +6,7 @@ use arcly_engine::EvictReason;
 use arcly_protocols::rtmp::{CloseReason, SessionError, status};
 
 use crate::drivers::session::SessionEnd;
+use crate::net::is_reset;
 use crate::stats::{Refusal, bump};
 use crate::{PublishError, ShardCtx};
 
@@ -41,6 +42,16 @@ pub(super) enum Ending {
 }
 
 impl Ending {
+    /// A player whose socket was reset (it closed with bytes unread, as
+    /// ffmpeg does when it has what it wanted) left: that is the peer
+    /// closing, not a socket fault worth a warning.
+    pub(super) fn reset_as_closed(self) -> Ending {
+        match self {
+            Ending::Io(e) if is_reset(&e) => Ending::PeerClosed,
+            ending => ending,
+        }
+    }
+
     /// Counts the ending where it belongs and writes its one log line: the
     /// session's end line, or `rtmp: closed` for a connection that never
     /// published or played.

@@ -71,7 +71,7 @@ pub(super) async fn start(
         egress,
     };
     player.open(subscription);
-    let ending = player.run(ctx).await;
+    let ending = player.run(ctx).await.reset_as_closed();
     player.close_outlet();
     Ending::Session(Box::new(ending), Box::new(session.end(&player.io.conn)))
 }
