@@ -70,8 +70,9 @@ pub(super) async fn run(ctx: ShardCtx, key: StreamKey, instance: u64, config: Ar
     match outcome {
         Ok(summary) => {
             count(|c| bump(&c.finished, 1));
-            eprintln!(
-                "shard={shard} record {key}: finished {}: {} segments, {:.3} s, {} bytes",
+            tracing::info!(
+                shard,
+                "record {key}: finished {}: {} segments, {:.3} s, {} bytes",
                 summary.dir.display(),
                 summary.segments,
                 summary.duration.0 as f64 / 1e6,
@@ -80,7 +81,7 @@ pub(super) async fn run(ctx: ShardCtx, key: StreamKey, instance: u64, config: Ar
         }
         Err(error) => {
             count(|c| bump(&c.failed, 1));
-            eprintln!("shard={shard} record {key}: stopped: {error}");
+            tracing::warn!(shard, "record {key}: stopped: {error}");
         }
     }
 }
@@ -120,9 +121,9 @@ async fn record(
         bump(&c.active, 1);
     });
     let _active = Active;
-    eprintln!(
-        "shard={} record {key}: recording to {} as {} (origin instance {instance})",
-        ctx.id(),
+    tracing::info!(
+        shard = ctx.id(),
+        "record {key}: recording to {} as {} (origin instance {instance})",
         dir.display(),
         config.format.name(),
     );
