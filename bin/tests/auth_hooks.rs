@@ -339,8 +339,8 @@ on_play_done = "{}"
         &server,
     );
     assert_eq!(
-        (&done["app"], &done["protocol"]),
-        (&"live".into(), &"rtmp".into())
+        (&done["app"], &done["protocol"], &done["query"]),
+        (&"live".into(), &"rtmp".into(), &"key=k2".into())
     );
     // A refused publish never started, so it never ends.
     assert!(

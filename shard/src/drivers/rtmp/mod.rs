@@ -170,9 +170,15 @@ async fn first_stage(
         }
         Arrival::HandedOff { state, from } => match state.downcast::<HandedOffPublisher>() {
             Ok(handed) => {
-                let HandedOffPublisher { session, key } = *handed;
+                let HandedOffPublisher {
+                    session,
+                    key,
+                    query,
+                } = *handed;
                 let io = SessionIo::new(conn, session);
-                Some(Box::pin(async move { publish::run(&ctx, io, key).await }))
+                Some(Box::pin(async move {
+                    publish::run(&ctx, io, key, &query).await
+                }))
             }
             // Only this driver hands RTMP connections over, always with a
             // publisher; anything else is a bug worth a loud line.

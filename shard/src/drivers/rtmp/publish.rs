@@ -19,6 +19,8 @@ use crate::{PublishError, Publisher, ShardCtx};
 pub(super) struct HandedOffPublisher {
     pub(super) session: Box<ServerSession>,
     pub(super) key: StreamKey,
+    /// The publish URL's query, for `on_publish_done`.
+    pub(super) query: String,
 }
 
 /// A `publish` request read on this shard: check it, then run it here or
@@ -46,10 +48,15 @@ pub(super) async fn start(
     }
     let owner = owner(&key, ctx.shards());
     if owner == ctx.id() {
-        return run(ctx, io, key).await;
+        return run(ctx, io, key, query).await;
     }
     let (conn, session) = io.into_parts();
-    let state = Box::new(HandedOffPublisher { session, key });
+    let query = query.to_owned();
+    let state = Box::new(HandedOffPublisher {
+        session,
+        key,
+        query,
+    });
     // Unparsed input travels in the session; the connection has none.
     match ctx.hand_off(owner, conn, state, Bytes::new()) {
         Ok(()) => Ending::HandedOff(owner),
@@ -69,7 +76,7 @@ pub(super) async fn start(
 /// `BadName`, then moves every frame into the stream until the publisher
 /// stops. An accepted publish logs its start here and its end with the
 /// connection's ending.
-pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> Ending {
+pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey, query: &str) -> Ending {
     let info = PublishInfo::new("rtmp", Some(io.conn.peer_addr()), Instant::now());
     let publisher = match ctx.publish(key, info).await {
         Ok(publisher) => publisher,
@@ -79,7 +86,7 @@ pub(super) async fn run(ctx: &ShardCtx, mut io: SessionIo, key: StreamKey) -> En
         Err(e) => return refuse(ctx, io, PublishRejection::Rejected(e.to_string())).await,
     };
     let _publish_done =
-        ctx.publish_done_hook(publisher.key(), "", Some(io.conn.peer_addr()), "rtmp");
+        ctx.publish_done_hook(publisher.key(), query, Some(io.conn.peer_addr()), "rtmp");
     let _client = ctx.register_publisher(&io.conn, "rtmp", publisher.key());
     if let Err(e) = io.session.accept_publish() {
         return e.into();
