@@ -63,6 +63,7 @@ pub use ctx::ShardCtx;
 pub use drivers::batch::WriteBatching;
 pub use drivers::http::HttpConfig;
 pub use drivers::nodelay::TcpNoDelay;
+pub use drivers::per_app::PerApp;
 pub use drivers::record::{RecordConfig, RecordFormat, RecordStats};
 pub use drivers::rtmp::{DEFAULT_MAX_CONNECTIONS_PER_SHARD, RtmpConfig};
 pub use error::ShardError;

@@ -19,13 +19,13 @@
 //!   dropped per frame cost a player more than the write it saved. Streams
 //!   without video send audio at once.
 
-use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use arcly_engine::{EvictReason, TrackKind};
 use bytes::Bytes;
 
 use super::egress::{EncodeError, SharedEncoder};
+use super::per_app::PerApp;
 use crate::ViewerEvent;
 
 /// The most bytes gathered into one socket write. A burst (a joiner's GOP)
@@ -38,21 +38,8 @@ pub(crate) const MAX_WRITE: usize = 256 << 10;
 /// audio wait that long; normally the next video frame comes first.
 pub(crate) const AUDIO_HOLD_FRAMES: usize = 4;
 
-/// Write batching per app: a default and per-app values.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct WriteBatching {
-    /// For apps without their own value; zero sends each frame at once.
-    pub default: Duration,
-    /// Per-app values.
-    pub apps: HashMap<String, Duration>,
-}
-
-impl WriteBatching {
-    /// The batching window for `app`.
-    pub fn for_app(&self, app: &str) -> Duration {
-        self.apps.get(app).copied().unwrap_or(self.default)
-    }
-}
+/// The merge window per app; zero sends each frame at once.
+pub type WriteBatching = PerApp<Duration>;
 
 /// Why a viewer's stream stops after the gathered bytes.
 #[derive(Debug)]
@@ -63,8 +50,6 @@ pub(crate) enum Stop {
     Ended,
     /// A frame could not be put on the wire.
     Encode(EncodeError),
-    /// The viewer closed its connection: a write found it reset.
-    PeerClosed,
     /// Writing to the viewer's socket failed otherwise.
     Write(std::io::Error),
 }

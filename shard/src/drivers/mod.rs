@@ -7,6 +7,7 @@ pub(crate) mod egress;
 pub(crate) mod fanout;
 pub(crate) mod http;
 pub(crate) mod nodelay;
+pub(crate) mod per_app;
 pub(crate) mod record;
 pub(crate) mod rtmp;
 pub(crate) mod session;

@@ -15,20 +15,8 @@
 //! segment. Apps that want every frame on the wire at once set
 //! `tcp_nodelay = true`.
 
-use std::collections::HashMap;
+use super::per_app::PerApp;
 
-/// `TCP_NODELAY` after the join, per app; off unless set.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct TcpNoDelay {
-    /// For apps without their own value.
-    pub default: bool,
-    /// Per-app values.
-    pub apps: HashMap<String, bool>,
-}
-
-impl TcpNoDelay {
-    /// Whether viewers of `app` keep `TCP_NODELAY` after their join.
-    pub fn for_app(&self, app: &str) -> bool {
-        self.apps.get(app).copied().unwrap_or(self.default)
-    }
-}
+/// Whether viewers keep `TCP_NODELAY` after their join, per app; off
+/// unless set.
+pub type TcpNoDelay = PerApp<bool>;

@@ -14,7 +14,6 @@ use bytes::Bytes;
 use super::Framing;
 use super::group::Group;
 use crate::drivers::batch::{Batch, Stop};
-use crate::net::is_reset;
 use crate::net::send::{send_now, unsent};
 use crate::{Connection, Subscription};
 
@@ -101,12 +100,7 @@ impl Viewer {
                     self.subscription.set_queued_bytes(0);
                 }
                 Err(e) => {
-                    let stop = if is_reset(&e) {
-                        Stop::PeerClosed
-                    } else {
-                        Stop::Write(e)
-                    };
-                    self.hand_over(Vec::new(), Some(stop));
+                    self.hand_over(Vec::new(), Some(Stop::Write(e)));
                     return;
                 }
             }

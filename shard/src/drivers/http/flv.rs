@@ -81,6 +81,15 @@ enum Ending {
 }
 
 impl Ending {
+    /// A viewer whose socket was reset (it closed with bytes unread) left:
+    /// the peer closing, not a socket fault worth a warning.
+    fn reset_as_closed(self) -> Ending {
+        match self {
+            Ending::Io(e) if is_reset(&e) => Ending::PeerClosed,
+            ending => ending,
+        }
+    }
+
     /// Whether the ending points at a problem worth a warning.
     fn is_problem(&self) -> bool {
         !matches!(
@@ -171,7 +180,7 @@ async fn send_body(
         return Ending::Io(e);
     }
     let outlet = Outlet::open(conn, subscription, batch, framing, egress.nodelay);
-    let ending = serve(ctx, conn, &outlet).await;
+    let ending = serve(ctx, conn, &outlet).await.reset_as_closed();
     conn.add_sent(outlet.close());
     ending
 }
@@ -193,7 +202,6 @@ async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending
                 continue;
             }
             Woken::Client(Ok(_)) => return Ending::PeerClosed,
-            Woken::Client(Err(e)) if is_reset(&e) => return Ending::PeerClosed,
             Woken::Client(Err(e)) => return Ending::Io(e),
             Woken::Stopping => return Ending::Shutdown,
             Woken::Handover(handover) => handover,
@@ -201,7 +209,6 @@ async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending
         if !handover.unsent.is_empty() {
             match task::timeout(WRITE_TIMEOUT, conn.write_chunks(&handover.unsent)).await {
                 Some(Ok(())) => {}
-                Some(Err(e)) if is_reset(&e) => return Ending::PeerClosed,
                 Some(Err(e)) => return Ending::Io(e),
                 None => return Ending::WriteStalled(WRITE_TIMEOUT),
             }
@@ -211,7 +218,6 @@ async fn serve(ctx: &ShardCtx, conn: &mut Connection, outlet: &Outlet) -> Ending
             Some(Stop::Encode(e)) => return Ending::Encode(e),
             Some(Stop::Ended) => return Ending::StreamEnded,
             Some(Stop::Evicted(reason)) => return Ending::Evicted(reason),
-            Some(Stop::PeerClosed) => return Ending::PeerClosed,
             Some(Stop::Write(e)) => return Ending::Io(e),
         }
     }

@@ -213,7 +213,6 @@ impl Player {
                 std::io::ErrorKind::InvalidData,
                 e,
             ))),
-            Some(Stop::PeerClosed) => Err(Ending::PeerClosed),
             Some(Stop::Write(e)) => Err(Ending::Io(e)),
         }
     }
