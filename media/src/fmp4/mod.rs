@@ -30,6 +30,7 @@ mod error;
 mod fragment;
 mod init;
 mod sample_entry;
+mod track;
 
 use arcly_engine::Codec;
 use bytes::Bytes;
@@ -37,6 +38,7 @@ use bytes::Bytes;
 pub use error::Fmp4Error;
 pub use fragment::{Fragment, Fragmenter};
 pub use init::init_segment;
+pub use track::{AUDIO_TRACK_ID, VIDEO_TIMESCALE, VIDEO_TRACK_ID};
 
 /// Most tracks an init segment or fragmenter describes.
 pub const MAX_TRACKS: usize = 32;

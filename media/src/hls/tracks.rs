@@ -6,14 +6,8 @@ use bytes::Bytes;
 
 use super::HlsError;
 use crate::codec::{self, AudioSpecificConfig, AvcDecoderConfig, HevcDecoderConfig, TrackInfo};
-use crate::fmp4::{self, Fmp4Track, Fragmenter, TrackMedia};
+use crate::fmp4::{self, Fmp4Track, Fragmenter};
 use crate::ts::{TsAudio, TsMuxer, TsVideo};
-
-/// fMP4 track ids.
-const VIDEO_TRACK_ID: u32 = 1;
-const AUDIO_TRACK_ID: u32 = 2;
-/// The video timescale players expect.
-const VIDEO_TIMESCALE: u32 = 90_000;
 
 /// A track's decoder configuration: its config frame (for MP3, which has
 /// none, its first frame) and what it says.
@@ -93,43 +87,14 @@ impl Muxers {
 
 fn fmp4_video(config: &TrackConfig, vp9_size: Option<(u32, u32)>) -> Result<Fmp4Track, HlsError> {
     let info = &config.info;
-    let (width, height) = match (info.width, info.height) {
-        (Some(w), Some(h)) => (w, h),
-        _ => vp9_size.ok_or(HlsError::UnknownPictureSize(info.codec))?,
-    };
-    Ok(Fmp4Track {
-        track_id: VIDEO_TRACK_ID,
-        timescale: VIDEO_TIMESCALE,
-        media: TrackMedia::Video {
-            codec: info.codec,
-            width,
-            height,
-            config: config.frame.payload.clone(),
-        },
-    })
+    Fmp4Track::video(info, config.frame.payload.clone(), vp9_size)
+        .ok_or(HlsError::UnknownPictureSize(info.codec))
 }
 
 fn fmp4_audio(config: &TrackConfig) -> Result<Fmp4Track, HlsError> {
     let info = &config.info;
-    let sample_rate = info
-        .sample_rate
-        .ok_or(HlsError::UnknownAudioFormat(info.codec))?;
-    let channels = info
-        .channels
-        .ok_or(HlsError::UnknownAudioFormat(info.codec))?;
-    Ok(Fmp4Track {
-        track_id: AUDIO_TRACK_ID,
-        timescale: sample_rate,
-        media: TrackMedia::Audio {
-            codec: info.codec,
-            sample_rate,
-            channels,
-            config: match info.codec {
-                Codec::Mp3 => Bytes::new(),
-                _ => config.frame.payload.clone(),
-            },
-        },
-    })
+    Fmp4Track::audio(info, config.frame.payload.clone())
+        .ok_or(HlsError::UnknownAudioFormat(info.codec))
 }
 
 /// The MPEG-TS video track; `Some(None)` when MPEG-TS cannot carry it.
