@@ -1,6 +1,7 @@
 //! A live stream on one shard: ingest, viewers and lifecycle.
 
 mod pull;
+mod steady;
 
 use std::fmt;
 use std::sync::Arc;

@@ -143,6 +143,34 @@ impl ViewerCursor {
         }
     }
 
+    /// Whether the viewer has its prelude and its start keyframe: from
+    /// `next` on, [`ViewerCursor::admit`] passes every frame but audio
+    /// timed before that keyframe (see [`ViewerCursor::skip_over`]).
+    pub fn is_steady(&self) -> bool {
+        self.prelude.is_none() && !self.awaiting_keyframe
+    }
+
+    /// Moves a steady viewer over `frames` (the ones from `next` on), if
+    /// [`ViewerCursor::admit`] would pass every one of them; otherwise
+    /// nothing changes and it returns false.
+    pub(crate) fn skip_over<'a>(
+        &mut self,
+        frames: impl Iterator<Item = &'a MediaFrame>,
+        to: Seq,
+    ) -> bool {
+        debug_assert!(self.is_steady());
+        if let Some(from) = self.audio_from {
+            let mut audio = frames.filter(|f| f.track() == TrackKind::Audio && !f.is_config());
+            match audio.next() {
+                Some(first) if first.dts < from => return false,
+                Some(_) => self.audio_from = None,
+                None => {}
+            }
+        }
+        self.next = to;
+        true
+    }
+
     /// Counts a skip and returns the new total.
     pub(crate) fn count_skip(&mut self) -> u32 {
         self.skips = self.skips.saturating_add(1);

@@ -95,7 +95,7 @@ impl Stream {
     }
 
     /// The oldest seq held in the ring or the GOP cache.
-    fn oldest_seq(&self) -> Seq {
+    pub(super) fn oldest_seq(&self) -> Seq {
         let base = self.ring.base();
         self.gop.start().map_or(base, |start| start.min(base))
     }

@@ -54,17 +54,35 @@ pub(crate) enum Stop {
     Write(std::io::Error),
 }
 
+/// What waits for a write, as far as deciding whether it is due needs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Waiting {
+    /// Bytes.
+    pub(crate) size: usize,
+    /// Audio frames since the last video frame or write.
+    pub(crate) audio: usize,
+    /// A video frame waits: the write is due.
+    pub(crate) has_video: bool,
+}
+
+impl Waiting {
+    /// Adds an encoded frame of `len` bytes of `track`.
+    pub(crate) fn add(&mut self, len: usize, track: TrackKind) {
+        self.size += len;
+        match track {
+            TrackKind::Video => self.has_video = true,
+            _ => self.audio += 1,
+        }
+    }
+}
+
 /// The encoded frames waiting for a viewer's next write.
 pub(crate) struct Batch {
     encoder: SharedEncoder,
     /// The merge window; zero sends at once.
     merge: Duration,
     parts: Vec<Bytes>,
-    size: usize,
-    /// Audio frames waiting since the last video frame or write.
-    held_audio: usize,
-    /// A video frame waits: the batch is due.
-    has_video: bool,
+    waiting: Waiting,
     /// The stream has shown video, so audio may wait for it.
     stream_has_video: bool,
     /// With a merge window, when the current one closes; `None` until the
@@ -81,9 +99,7 @@ impl Batch {
             encoder,
             merge,
             parts: Vec::new(),
-            size: 0,
-            held_audio: 0,
-            has_video: false,
+            waiting: Waiting::default(),
             stream_has_video: false,
             window_end: None,
         }
@@ -115,25 +131,25 @@ impl Batch {
         }
     }
 
+    /// The encoder of the viewer's frames.
+    pub(crate) fn encoder(&self) -> &SharedEncoder {
+        &self.encoder
+    }
+
     /// The bytes waiting for the next write.
     pub(crate) fn size(&self) -> usize {
-        self.size
+        self.waiting.size
     }
 
     /// Whether the next write is as large as one write gets.
     pub(crate) fn is_full(&self) -> bool {
-        self.size >= MAX_WRITE
+        self.waiting.size >= MAX_WRITE
     }
 
     /// Adds an encoded frame of `track` to the next write.
     fn add(&mut self, bytes: Bytes, track: TrackKind) {
-        if track == TrackKind::Video {
-            self.has_video = true;
-            self.stream_has_video = true;
-        } else {
-            self.held_audio += 1;
-        }
-        self.size += bytes.len();
+        self.stream_has_video |= track == TrackKind::Video;
+        self.waiting.add(bytes.len(), track);
         self.parts.push(bytes);
     }
 
@@ -141,28 +157,42 @@ impl Batch {
     /// once the window has passed; without, unless only audio waits for
     /// its video frame.
     pub(crate) fn is_due(&self, now: Instant) -> bool {
-        if self.parts.is_empty() {
-            return false;
-        }
+        !self.parts.is_empty() && self.due(self.waiting, now)
+    }
+
+    /// Whether frames adding up to `waiting`, were they gathered into this
+    /// batch while it is empty, would be due at `now` (see
+    /// [`Batch::is_due`]): for frames written from the fan-out's shared run.
+    pub(crate) fn would_be_due(&self, waiting: Waiting, now: Instant) -> bool {
+        debug_assert!(self.parts.is_empty());
+        self.due(waiting, now)
+    }
+
+    fn due(&self, waiting: Waiting, now: Instant) -> bool {
+        let full = waiting.size >= MAX_WRITE;
         if !self.merge.is_zero() {
-            return self.is_full() || !self.in_window(now);
+            return full || !self.in_window(now);
         }
         let audio_may_wait = self.stream_has_video
-            && !self.has_video
-            && !self.is_full()
-            && self.held_audio < AUDIO_HOLD_FRAMES;
+            && !waiting.has_video
+            && !full
+            && waiting.audio < AUDIO_HOLD_FRAMES;
         !audio_may_wait
     }
 
     /// Takes the waiting bytes for a write made at `now`.
     pub(crate) fn take(&mut self, now: Instant) -> Vec<Bytes> {
+        self.wrote(now);
+        self.waiting = Waiting::default();
+        std::mem::take(&mut self.parts)
+    }
+
+    /// Notes a write made at `now` (its merge window starts), of the
+    /// batch's bytes or of frames from a shared run.
+    pub(crate) fn wrote(&mut self, now: Instant) {
         if !self.merge.is_zero() {
             self.window_end = Some(now + self.merge);
         }
-        self.size = 0;
-        self.held_audio = 0;
-        self.has_video = false;
-        std::mem::take(&mut self.parts)
     }
 }
 

@@ -137,6 +137,12 @@ impl SharedEncoder {
         SharedEncoder { format, cache }
     }
 
+    /// Equal for encoders of the same stream and wire format on this
+    /// shard, which encode every frame to the same bytes.
+    pub(crate) fn id(&self) -> usize {
+        Rc::as_ptr(&self.cache) as usize
+    }
+
     /// The wire bytes of `frame` (stream position `seq`), encoded now if no
     /// player on this shard has needed them yet.
     pub(crate) fn encode(&self, seq: Seq, frame: &MediaFrame) -> Result<Bytes, EncodeError> {

@@ -200,6 +200,38 @@ impl Subscription {
         .await
     }
 
+    /// The viewer's next seq, if it is steady (see
+    /// [`Stream::steady_next`](arcly_engine::Stream::steady_next)) in the
+    /// copy's current generation: it gets every frame from there on, so it
+    /// may be written a run of them shared with other viewers at the same
+    /// place, then [`Subscription::advance`]d past it.
+    pub(crate) fn steady_next(&self) -> Option<Seq> {
+        if self.hub.generation() != self.generation {
+            return None;
+        }
+        self.hub.with(|stream| stream.steady_next(self.viewer))
+    }
+
+    /// Moves the viewer from `from` to `to` after the caller wrote it those
+    /// frames (`bytes` of payload, with the GOP-starting `keyframes`), and
+    /// counts them as pulled. False, and nothing changes, when the engine
+    /// refuses (see [`Stream::advance`](arcly_engine::Stream::advance)).
+    pub(crate) fn advance(&mut self, from: Seq, to: Seq, bytes: u64, keyframes: &[Seq]) -> bool {
+        if !self
+            .hub
+            .with(|stream| stream.advance(self.viewer, from, to))
+        {
+            return false;
+        }
+        let counters = &self.ctx.shard.counters;
+        add(&counters.frames_out, to - from);
+        add(&counters.bytes_out, bytes);
+        for &seq in keyframes {
+            self.measure_delivery(seq);
+        }
+        true
+    }
+
     /// The next event if one is ready now, without waiting.
     pub fn try_next(&mut self) -> Option<ViewerEvent> {
         self.poll_event(None)
@@ -257,14 +289,22 @@ impl Subscription {
         if frame.is_config() || frame.track() == TrackKind::Data {
             return;
         }
-        let now = Instant::now();
-        let histograms = &self.ctx.shard.counters.histograms;
         if let Some(asked_at) = self.joining.take() {
-            histograms.join_micros.record(micros(now - asked_at));
-        } else if let Some(arrived) = self.hub.keyframe_arrival(seq) {
+            let histograms = &self.ctx.shard.counters.histograms;
+            histograms.join_micros.record(micros(asked_at.elapsed()));
+        } else {
+            self.measure_delivery(seq);
+        }
+    }
+
+    /// Records how long keyframe `seq` took from arriving here to going
+    /// out, if it is the newest keyframe.
+    pub(super) fn measure_delivery(&self, seq: Seq) {
+        if let Some(arrived) = self.hub.keyframe_arrival(seq) {
+            let histograms = &self.ctx.shard.counters.histograms;
             histograms
                 .delivery_latency_micros
-                .record(micros(now.saturating_duration_since(arrived)));
+                .record(micros(arrived.elapsed()));
         }
     }
 }

@@ -5,6 +5,8 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
+use arcly_engine::Stream;
+
 use super::hub::Hub;
 use super::subscription::Subscription;
 
@@ -21,6 +23,17 @@ impl StreamWatch {
     /// copy, while either lives.
     pub(crate) fn id(&self) -> usize {
         Rc::as_ptr(&self.hub) as usize
+    }
+
+    /// The copy's generation: seqs of one generation mean nothing in
+    /// another (see [`Hub::rebuild`]).
+    pub(crate) fn generation(&self) -> u64 {
+        self.hub.generation()
+    }
+
+    /// Reads the copy: `f` gets the stream, to look at its frames.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Stream) -> R) -> R {
+        self.hub.with(|stream| f(stream))
     }
 
     /// A count that moves on every change of the copy: read it before

@@ -21,6 +21,7 @@
 mod framing;
 mod group;
 mod outlet;
+mod run;
 
 pub(crate) use framing::Framing;
 pub(crate) use outlet::{Handover, Outlet};

@@ -13,6 +13,7 @@ use bytes::Bytes;
 
 use super::Framing;
 use super::group::Group;
+use super::run::Runs;
 use crate::drivers::batch::{Batch, Stop};
 use crate::net::send::{send_now, unsent};
 use crate::{Connection, Subscription};
@@ -41,6 +42,24 @@ enum Writer {
     Task,
 }
 
+/// What serving a viewer did.
+pub(super) struct Served {
+    /// Until when serving it again does nothing (its merge window).
+    pub(super) rest_until: Option<Instant>,
+    /// Whether bytes went to its socket.
+    pub(super) wrote: bool,
+}
+
+/// What a viewer takes from the walk's run.
+enum FromRun {
+    /// This write.
+    Write(Bytes),
+    /// Nothing yet: the write would not be due.
+    Wait,
+    /// Nothing: it gathers its own frames.
+    Gather,
+}
+
 /// The state the fan-out task and the viewer's task share.
 pub(super) struct Viewer {
     /// The socket; valid while the [`Outlet`] lives (its owner keeps the
@@ -62,14 +81,65 @@ impl Viewer {
     /// Takes every frame ready for the viewer and writes what is due at
     /// `now`, as far as the socket takes it without waiting; hands over to
     /// the viewer's task when it does not, or when the stream stops.
-    /// Returns until when serving it again would do nothing (its merge
-    /// window), if anything.
-    pub(super) fn serve(&mut self, now: Instant) -> Option<Instant> {
-        self.serve_now(now);
-        self.batch.window_end()
+    pub(super) fn serve(&mut self, now: Instant, runs: &mut Runs<'_>) -> Served {
+        let sent = self.sent;
+        self.serve_now(now, runs);
+        Served {
+            rest_until: self.batch.window_end(),
+            wrote: self.sent != sent,
+        }
     }
 
-    fn serve_now(&mut self, now: Instant) {
+    fn serve_now(&mut self, now: Instant, runs: &mut Runs<'_>) {
+        if self.writer != Writer::FanOut || self.batch.in_window(now) {
+            return;
+        }
+        match self.take_run(now, runs) {
+            FromRun::Write(bytes) => {
+                let parts = self.framing.frame(vec![bytes], false);
+                self.write(parts);
+                return;
+            }
+            FromRun::Wait => return,
+            FromRun::Gather => {}
+        }
+        self.serve_gathered(now);
+    }
+
+    /// A steady viewer with nothing gathered takes the tail of the walk's
+    /// run at its place, if that write is due.
+    fn take_run(&mut self, now: Instant, runs: &mut Runs<'_>) -> FromRun {
+        if self.batch.size() > 0 {
+            return FromRun::Gather;
+        }
+        let Some(at) = self.subscription.steady_next() else {
+            return FromRun::Gather;
+        };
+        let Some(tail) = runs.tail(self.batch.encoder(), at) else {
+            return FromRun::Gather;
+        };
+        if tail.bytes.is_empty() {
+            // Past the run: the stream moved on since, or ended.
+            return FromRun::Gather;
+        }
+        if !self.batch.would_be_due(tail.waiting, now) {
+            // Its frames wait in the stream, as in a merge window.
+            return FromRun::Wait;
+        }
+        if !self
+            .subscription
+            .advance(at, tail.to, tail.payload, tail.keyframes)
+        {
+            return FromRun::Gather;
+        }
+        self.batch.wrote(now);
+        FromRun::Write(tail.bytes)
+    }
+
+    /// Gathers the viewer's frames one by one into its batch and writes
+    /// what is due: for viewers not steady (joining, skipping, lagging) or
+    /// not where a run is.
+    fn serve_gathered(&mut self, now: Instant) {
         while self.writer == Writer::FanOut {
             if self.batch.in_window(now) {
                 // Its frames wait in the stream (which judges lag by them)
@@ -86,26 +156,32 @@ impl Viewer {
             }
             let full = self.batch.is_full();
             let parts = self.framing.frame(self.batch.take(now), false);
-            let len: usize = parts.iter().map(Bytes::len).sum();
-            match send_now(self.fd, &parts) {
-                Ok(n) => {
-                    self.sent += n as u64;
-                    if n < len {
-                        self.subscription.count_slow_write();
-                        let rest = unsent(parts, n);
-                        self.subscription.set_queued_bytes(len - n);
-                        self.hand_over(rest, None);
-                        return;
-                    }
-                    self.subscription.set_queued_bytes(0);
-                }
-                Err(e) => {
-                    self.hand_over(Vec::new(), Some(Stop::Write(e)));
-                    return;
-                }
-            }
-            if !full {
+            if !self.write(parts) || !full {
                 return;
+            }
+        }
+    }
+
+    /// Writes `parts` as far as the socket takes them now, handing the
+    /// rest to the viewer's task; returns whether all went.
+    fn write(&mut self, parts: Vec<Bytes>) -> bool {
+        let len: usize = parts.iter().map(Bytes::len).sum();
+        match send_now(self.fd, &parts) {
+            Ok(n) => {
+                self.sent += n as u64;
+                if n < len {
+                    self.subscription.count_slow_write();
+                    let rest = unsent(parts, n);
+                    self.subscription.set_queued_bytes(len - n);
+                    self.hand_over(rest, None);
+                    return false;
+                }
+                self.subscription.set_queued_bytes(0);
+                true
+            }
+            Err(e) => {
+                self.hand_over(Vec::new(), Some(Stop::Write(e)));
+                false
             }
         }
     }
@@ -173,7 +249,9 @@ impl Outlet {
         // A socket that refuses the option is served as it is: only the
         // cost of its segments changes, never what it receives.
         let _ = conn.set_nodelay(true);
-        viewer.borrow_mut().serve_now(Instant::now());
+        viewer
+            .borrow_mut()
+            .serve_now(Instant::now(), &mut Runs::none());
         if !nodelay {
             let _ = conn.set_nodelay(false);
         }
@@ -211,7 +289,7 @@ impl Outlet {
         let mut viewer = self.viewer.borrow_mut();
         viewer.subscription.set_queued_bytes(0);
         viewer.writer = Writer::FanOut;
-        viewer.serve_now(Instant::now());
+        viewer.serve_now(Instant::now(), &mut Runs::none());
     }
 
     /// Keeps the fan-out off the socket while the viewer's task writes its
@@ -251,7 +329,7 @@ impl Drop for Hold {
             let mut viewer = viewer.borrow_mut();
             if viewer.writer == Writer::Held {
                 viewer.writer = Writer::FanOut;
-                viewer.serve_now(Instant::now());
+                viewer.serve_now(Instant::now(), &mut Runs::none());
             }
         }
     }
