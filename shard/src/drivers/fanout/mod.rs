@@ -5,10 +5,14 @@
 //! write it: at 25 video frames a second and thousands of viewers, the
 //! wake-ups and future polls cost as much as the writes. Now, after every
 //! change of a copy (frames pushed, the stream ended or rebuilt), the
-//! copy's fan-out task walks its viewers: each pulls what is ready into its
-//! [`Batch`](super::batch::Batch) (shared encodings, audio waiting for its
-//! video frame, merge windows) and, when a write is due, sends it with one
-//! non-blocking `sendmsg` over the shared parts.
+//! copy's fan-out task walks its viewers. A steady viewer (past its join)
+//! at the same place as others takes the tail of a [`run`]: the frames
+//! since that place, encoded once per walk into one buffer, written to each
+//! of them in one part; the engine moves the viewer past them at once. A
+//! viewer that is joining, lagging or elsewhere pulls what is ready into
+//! its own [`Batch`](super::batch::Batch). Either way the batch's policy
+//! decides when a write is due (audio waiting for its video frame, merge
+//! windows), and a due write goes out with one non-blocking `sendmsg`.
 //!
 //! The viewer's own task only reads its connection and waits for a
 //! [`Handover`]: when the socket does not take a whole write (the viewer
