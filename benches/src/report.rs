@@ -226,25 +226,12 @@ impl Report {
             self.print_server(s);
         }
         self.print_shards();
-        let lag = &self.harness_lag_ms;
-        let lag = if lag.count > 0 {
-            format!("; timer lag p50 {:.2} ms, p99 {:.2} ms", lag.p50, lag.p99)
-        } else {
-            String::new()
-        };
-        println!(
-            "  harness   {:.0} % of its CPUs{}{lag}; publisher late p99 {:.2} ms",
-            self.cost.harness_share * 100.0,
-            self.cost
-                .harness_cpus_busy
-                .map(|b| format!(", CPUs {:.0} % busy", b * 100.0))
-                .unwrap_or_default(),
-            self.publish_late_p99_ms
+        print_harness(
+            &self.cost,
+            &self.harness_lag_ms,
+            self.publish_late_p99_ms,
+            self.invalid.as_deref(),
         );
-        match &self.invalid {
-            Some(why) => println!("  verdict   INVALID: {why}"),
-            None => println!("  verdict   valid"),
-        }
     }
 
     /// The server's shards: how many, and per shard its streams, viewers
@@ -320,6 +307,33 @@ impl Report {
                 s.max_rss_kib
             );
         }
+    }
+}
+
+/// The generator's own lines: how busy and how late it was, and the
+/// verdict (a saturated generator makes the run invalid).
+pub(crate) fn print_harness(
+    cost: &WindowCost,
+    lag: &Dist,
+    publish_late_p99_ms: f64,
+    invalid: Option<&str>,
+) {
+    let lag = if lag.count > 0 {
+        format!("; timer lag p50 {:.2} ms, p99 {:.2} ms", lag.p50, lag.p99)
+    } else {
+        String::new()
+    };
+    println!(
+        "  harness   {:.0} % of its CPUs{}{lag}; publisher late p99 {:.2} ms",
+        cost.harness_share * 100.0,
+        cost.harness_cpus_busy
+            .map(|b| format!(", CPUs {:.0} % busy", b * 100.0))
+            .unwrap_or_default(),
+        publish_late_p99_ms
+    );
+    match invalid {
+        Some(why) => println!("  verdict   INVALID: {why}"),
+        None => println!("  verdict   valid"),
     }
 }
 

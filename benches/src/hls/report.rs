@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::tally::{HlsTally, LlTally, SegmentTally};
-use crate::report::Dist;
+use crate::report::{Dist, print_harness};
 use crate::sampler::WindowCost;
 
 /// The target for both LL-HLS delays, ms.
@@ -222,25 +222,12 @@ impl HlsReport {
         for (what, n) in &self.segments.errors {
             println!("  errors    {n} × segments {what}");
         }
-        let lag = &self.harness_lag_ms;
-        let lag = if lag.count > 0 {
-            format!("; timer lag p50 {:.2} ms, p99 {:.2} ms", lag.p50, lag.p99)
-        } else {
-            String::new()
-        };
-        println!(
-            "  harness   {:.0} % of its CPUs{}{lag}; publisher late p99 {:.2} ms",
-            self.cost.harness_share * 100.0,
-            self.cost
-                .harness_cpus_busy
-                .map(|b| format!(", CPUs {:.0} % busy", b * 100.0))
-                .unwrap_or_default(),
-            self.publish_late_p99_ms
+        print_harness(
+            &self.cost,
+            &self.harness_lag_ms,
+            self.publish_late_p99_ms,
+            self.invalid.as_deref(),
         );
-        match &self.invalid {
-            Some(why) => println!("  verdict   INVALID: {why}"),
-            None => println!("  verdict   valid"),
-        }
     }
 
     fn print_ll(&self, secs: f64) {
