@@ -38,6 +38,7 @@ mod fmp4;
 mod playlist;
 mod rebase;
 mod recorder;
+mod recording;
 mod split;
 mod tracks;
 mod writer;

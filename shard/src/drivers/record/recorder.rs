@@ -10,52 +10,10 @@ use arcly_engine::{StreamKey, Timestamp};
 use futures_lite::future;
 
 use super::error::RecordError;
-use super::flv::FlvRecording;
-use super::fmp4::Fmp4Recording;
-use super::writer::{self, FileOp, WriteQueue};
-use super::{COUNTERS, RECORDING, RecordConfig, RecordFormat, bump, count};
+use super::recording::Recording;
+use super::writer::{self, WriteQueue};
+use super::{COUNTERS, RECORDING, RecordConfig, bump, count};
 use crate::{ShardCtx, ViewerEvent};
-
-/// A recording in one of the formats.
-enum Recording {
-    Fmp4(Fmp4Recording),
-    Flv(FlvRecording),
-}
-
-impl Recording {
-    fn new(config: &RecordConfig) -> Recording {
-        let target = Timestamp(config.segment.as_micros().min(i64::MAX as u128) as i64);
-        match config.format {
-            RecordFormat::Fmp4 => Recording::Fmp4(Fmp4Recording::new(target)),
-            RecordFormat::Flv => Recording::Flv(FlvRecording::new(target)),
-        }
-    }
-
-    fn handle(&mut self, event: &ViewerEvent, now: Timestamp) -> Result<(), RecordError> {
-        match (self, event) {
-            (Recording::Fmp4(r), ViewerEvent::Frame { frame, .. }) => r.push(frame, now),
-            (Recording::Flv(r), ViewerEvent::Frame { frame, .. }) => r.push(frame, now),
-            (Recording::Fmp4(r), ViewerEvent::Skipped { .. }) => r.skipped(now),
-            (Recording::Flv(r), ViewerEvent::Skipped { .. }) => r.skipped(now),
-            (Recording::Fmp4(r), _) => r.finish(now),
-            (Recording::Flv(r), _) => r.finish(now),
-        }
-    }
-
-    fn poll_op(&mut self) -> Option<FileOp> {
-        match self {
-            Recording::Fmp4(r) => r.poll_op(),
-            Recording::Flv(r) => r.poll_op(),
-        }
-    }
-
-    fn recorded(&self) -> (usize, Timestamp) {
-        match self {
-            Recording::Fmp4(r) => r.recorded(),
-            Recording::Flv(r) => r.recorded(),
-        }
-    }
-}
 
 /// Records `key` (origin `instance`) until its stream ends or a write
 /// fails, and logs how it went.
