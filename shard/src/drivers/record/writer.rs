@@ -220,6 +220,22 @@ pub(super) async fn create_recording_dir(
         .await
 }
 
+/// Syncs directory `dir`'s entries to disk, on glommio's blocking thread.
+async fn sync_dir(dir: &Path) -> Result<(), RecordError> {
+    let dir = dir.to_owned();
+    glommio::executor()
+        .spawn_blocking(move || {
+            std::fs::File::open(&dir)
+                .and_then(|d| d.sync_all())
+                .map_err(|source| RecordError::Io {
+                    op: "sync directory",
+                    path: dir,
+                    source,
+                })
+        })
+        .await
+}
+
 /// Carries out `queue`'s operations in `dir` until it closes or fails;
 /// the first failure goes to the queue. Returns the bytes written.
 pub(super) async fn run(dir: PathBuf, queue: Rc<WriteQueue>) -> u64 {
@@ -270,12 +286,14 @@ impl Writer {
                 let temporary = self.dir.join(format!("{name}.tmp"));
                 let file = create(&temporary).await?;
                 write_all(&file, &temporary, 0, &bytes).await?;
-                file.close()
-                    .await
-                    .map_err(|e| RecordError::io("close", &temporary, e))?;
+                // On disk before the rename: a crash never leaves an empty
+                // playlist where a whole one was.
+                finish(file, &temporary).await?;
                 glommio::io::rename(&temporary, &path)
                     .await
                     .map_err(|e| RecordError::io("rename", &temporary, e))?;
+                // The rename and the names of the segments it lists.
+                sync_dir(&self.dir).await?;
                 self.count(bytes.len());
             }
         }
@@ -289,12 +307,22 @@ impl Writer {
 
     async fn close(&mut self) -> Result<(), RecordError> {
         if let Some((file, path, _)) = self.open.take() {
-            file.close()
-                .await
-                .map_err(|e| RecordError::io("close", &path, e))?;
+            finish(file, &path).await?;
         }
         Ok(())
     }
+}
+
+/// Flushes `file`'s data to disk and closes it: a closed segment survives
+/// a crash of the machine, not just of the process (its name is synced
+/// with the next playlist, which lists it).
+async fn finish(file: BufferedFile, path: &Path) -> Result<(), RecordError> {
+    file.fdatasync()
+        .await
+        .map_err(|e| RecordError::io("fdatasync", path, e))?;
+    file.close()
+        .await
+        .map_err(|e| RecordError::io("close", path, e))
 }
 
 async fn create(path: &Path) -> Result<BufferedFile, RecordError> {
