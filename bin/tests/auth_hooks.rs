@@ -285,13 +285,18 @@ on_play_done = "{}"
         body.contains("on_play hook refused with status 403"),
         "{body}"
     );
+    let flv_play = hooks.wait_event(
+        "on_play",
+        "cam",
+        "http-flv",
+        Duration::from_secs(1),
+        &server,
+    );
     assert!(
-        hooks
-            .events()
-            .iter()
-            .any(|e| e["action"] == "on_play" && e["protocol"] == "http-flv"),
-        "{:?}",
-        hooks.events()
+        flv_play["peer"]
+            .as_str()
+            .is_some_and(|p| p.starts_with("127.0.0.1:")),
+        "the hook is told who plays over HTTP too: {flv_play}"
     );
     let probe = run(
         Command::new("ffprobe").args([

@@ -12,6 +12,7 @@
 //! when it ends, with the bytes sent and why it ended.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use arcly_engine::{AuthRequest, EvictReason, StreamKey};
@@ -32,15 +33,17 @@ use crate::{Connection, ShardCtx, SubscribeError, Subscription, task};
 /// How long one write may wait for a viewer that does not read.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Authorizes the viewer and joins the stream on this shard; a refusal is
+/// Authorizes the viewer (connected from `peer`) and joins the stream on
+/// this shard; a refusal is
 /// the response to send instead.
 pub(super) async fn start(
     ctx: &ShardCtx,
     request: &RequestHead,
+    peer: SocketAddr,
     key: &StreamKey,
 ) -> Result<Subscription, Response> {
     let query = request.query.as_deref().unwrap_or("");
-    let auth = AuthRequest::new(key.app(), key.name(), query, None, "http-flv");
+    let auth = AuthRequest::new(key.app(), key.name(), query, Some(peer), "http-flv");
     if let Err(e) = ctx.authorize_play(&auth).await {
         return Err(Response::text(403, &format!("play {key} refused: {e}")));
     }

@@ -103,15 +103,18 @@ pub(crate) async fn serve(ctx: ShardCtx, mut conn: Connection, config: Arc<HttpC
                 let response = match route(&ctx, &request, &config).await {
                     Route::Respond(response) => response,
                     Route::Hls(key, name) => {
-                        hls::respond(&ctx, &request, key, &name, &config.hls).await
+                        hls::respond(&ctx, &request, conn.peer_addr(), key, &name, &config.hls)
+                            .await
                     }
-                    Route::LiveFlv(key) => match flv::start(&ctx, &request, &key).await {
-                        Ok(subscription) => {
-                            flv::stream(&ctx, conn, &request, key, subscription, &config).await;
-                            return;
+                    Route::LiveFlv(key) => {
+                        match flv::start(&ctx, &request, conn.peer_addr(), &key).await {
+                            Ok(subscription) => {
+                                flv::stream(&ctx, conn, &request, key, subscription, &config).await;
+                                return;
+                            }
+                            Err(refusal) => api::count_refusal(&ctx, refusal),
                         }
-                        Err(refusal) => api::count_refusal(&ctx, refusal),
-                    },
+                    }
                 };
                 let head = response.head.persist_for(&request);
                 let keep = head.keeps_alive();

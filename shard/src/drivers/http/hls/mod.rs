@@ -14,6 +14,7 @@ mod answer;
 mod cache;
 mod packaging;
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use arcly_engine::{AuthRequest, StreamKey};
@@ -29,10 +30,11 @@ use crate::owner::owner;
 /// reload (three target durations), before answering `504`.
 const OWNER_GRACE: Duration = Duration::from_secs(2);
 
-/// Answers `GET /{app}/{stream}/{name}`.
+/// Answers `GET /{app}/{stream}/{name}` from `peer`.
 pub(super) async fn respond(
     ctx: &ShardCtx,
     request: &RequestHead,
+    peer: SocketAddr,
     key: StreamKey,
     name: &str,
     settings: &HlsSettings,
@@ -46,7 +48,7 @@ pub(super) async fn respond(
         Resource::MasterPlaylist | Resource::TsPlaylist | Resource::LlPlaylist
     ) {
         // Players fetch playlists first: that is where access is checked.
-        let auth = AuthRequest::new(key.app(), key.name(), &query, None, "hls");
+        let auth = AuthRequest::new(key.app(), key.name(), &query, Some(peer), "hls");
         if let Err(e) = ctx.authorize_play(&auth).await {
             return Response::text(403, &format!("play {key} refused: {e}"));
         }
