@@ -28,8 +28,24 @@ pub(crate) fn run(file: &Path) -> Result<(), Failure> {
         "tokens required where configured"
     };
     println!("auth = {auth}");
+    println!("hooks = {:?}", settings.hooks.default);
+    let mut hooked: Vec<_> = settings.hooks.apps.iter().collect();
+    hooked.sort_by_key(|(app, _)| *app);
+    for (app, hooks) in hooked {
+        println!("apps.{app}.hooks = {hooks:?}");
+    }
     println!("write_batch = {:?}", settings.write_batch);
     println!("tcp_nodelay = {:?}", settings.tcp_nodelay);
+    println!("hls = {:?}", settings.hls);
+    match &settings.record {
+        Some(record) => println!("record = {record:?}"),
+        None => println!("record = off (no [record] dir)"),
+    }
+    let admin = match settings.admin_token {
+        Some(_) => "token required for /metrics and /api",
+        None => "open (no admin token)",
+    };
+    println!("admin = {admin}");
     println!("log = {:?}", settings.log);
     Ok(())
 }
