@@ -40,9 +40,11 @@ pub struct RtmpLimits {
     pub max_chunk_streams: usize,
     /// How many message streams (`createStream`) may be open at once.
     pub max_streams: usize,
-    /// Bytes held in partly received messages on all chunk streams
-    /// together; twice `max_message_len` by default, which lets a video
-    /// message and an audio message interleave at full size.
+    /// Bytes held for partly received messages on all chunk streams
+    /// together, counted by their declared lengths (each is reserved whole
+    /// when its first chunk arrives); twice `max_message_len` by default,
+    /// which lets a video message and an audio message interleave at full
+    /// size.
     pub max_reassembly_bytes: usize,
     /// Time from the first byte of the connection until `connect` has been
     /// read; this also bounds a peer that trickles the handshake.

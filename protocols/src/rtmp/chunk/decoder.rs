@@ -100,7 +100,8 @@ pub struct ChunkDecoder {
     state: State,
     /// Bytes consumed, plus the starting offset.
     offset: u64,
-    /// Bytes held in partly received messages.
+    /// The declared lengths of the partly received messages: what their
+    /// buffers take once complete, reserved when each starts.
     held: usize,
 }
 
@@ -140,7 +141,9 @@ impl ChunkDecoder {
         self.offset
     }
 
-    /// Bytes held in partly received messages.
+    /// Bytes held for partly received messages: the declared length of
+    /// each, whose buffer is reserved whole when its first chunk arrives
+    /// (one allocation of the exact size, no regrowing).
     pub fn held_bytes(&self) -> usize {
         self.held
     }
@@ -167,7 +170,7 @@ impl ChunkDecoder {
             .iter_mut()
             .find(|s| s.csid == csid && s.in_message)
         {
-            self.held -= stream.payload.len();
+            self.held -= stream.header.length as usize;
             stream.payload = BytesMut::new();
             stream.in_message = false;
         }
@@ -199,9 +202,13 @@ impl ChunkDecoder {
                     let stream = &mut self.streams[index];
                     let length = stream.header.length as usize;
                     if stream.payload.is_empty() && want == length && buf.len() >= want {
-                        // The whole message is one chunk and all here: hand
-                        // out a slice of the input instead of a copy.
-                        let payload = buf.split_to(want).freeze();
+                        // The whole message is one chunk and all here. It
+                        // is copied out, not sliced: a slice would pin the
+                        // whole input buffer for as long as the frame lives
+                        // (a stream's ring keeps frames for seconds), and
+                        // the input would need a new buffer on every read.
+                        let payload = Bytes::copy_from_slice(&buf[..want]);
+                        buf.advance(want);
                         self.offset += want as u64;
                         self.state = State::Header;
                         return Ok(Some(self.finish(index, payload)));
@@ -210,15 +217,18 @@ impl ChunkDecoder {
                     if n == 0 {
                         return Ok(None);
                     }
-                    if self.held + n > self.max_reassembly_bytes {
-                        return Err(ChunkError::ReassemblyLimit {
-                            limit: self.max_reassembly_bytes,
-                        });
+                    if stream.payload.is_empty() {
+                        if self.held + length > self.max_reassembly_bytes {
+                            return Err(ChunkError::ReassemblyLimit {
+                                limit: self.max_reassembly_bytes,
+                            });
+                        }
+                        self.held += length;
+                        stream.payload = BytesMut::with_capacity(length);
                     }
                     stream.payload.extend_from_slice(&buf[..n]);
                     buf.advance(n);
                     self.offset += n as u64;
-                    self.held += n;
                     if n < want {
                         self.state = State::Payload {
                             index,
@@ -492,7 +502,11 @@ mod tests {
         let mut buf = BytesMut::from(&bytes[..]);
         let set = decoder.feed(&mut buf).unwrap().unwrap();
         assert_eq!(set.header.type_id, 1);
-        assert_eq!(decoder.held_bytes(), 128);
+        assert_eq!(
+            decoder.held_bytes(),
+            300,
+            "the video message's whole length"
+        );
         decoder.set_chunk_size(4096).unwrap();
         let video = decoder.feed(&mut buf).unwrap().unwrap();
         assert_eq!(video.payload, &payload[..]);
@@ -533,7 +547,7 @@ mod tests {
         let mut decoder = decoder();
         let mut buf = BytesMut::from(&bytes[..]);
         assert_eq!(decoder.feed(&mut buf).unwrap(), None);
-        assert_eq!(decoder.held_bytes(), 128);
+        assert_eq!(decoder.held_bytes(), 256);
         decoder.abort(6);
         assert_eq!(decoder.held_bytes(), 0);
         // A new message may start on the chunk stream with a type 0 header.
@@ -584,10 +598,28 @@ mod tests {
     }
 
     #[test]
+    fn messages_never_share_the_input_buffer() {
+        let mut bytes = BytesMut::new();
+        encode_message(&mut bytes, 4, header(0, 8, 1), &[8; 100], 128).unwrap();
+        encode_message(&mut bytes, 6, header(0, 9, 1), &[9; 300], 128).unwrap();
+        let mut buf = BytesMut::from(&bytes[..]);
+        let input = buf.as_ptr_range();
+        let mut decoder = decoder();
+        let one_chunk = decoder.feed(&mut buf).unwrap().unwrap();
+        let reassembled = decoder.feed(&mut buf).unwrap().unwrap();
+        for message in [one_chunk, reassembled] {
+            assert!(
+                !input.contains(&message.payload.as_ptr()),
+                "a frame kept for seconds would keep the whole read with it"
+            );
+        }
+    }
+
+    #[test]
     fn limits_chunk_streams_and_held_bytes() {
         let limits = RtmpLimits {
             max_chunk_streams: 2,
-            max_reassembly_bytes: 200,
+            max_reassembly_bytes: 300,
             ..RtmpLimits::default()
         };
         let mut bytes = BytesMut::new();
@@ -608,9 +640,11 @@ mod tests {
             bytes.put_slice(&[csid, 0, 0, 0, 0, 1, 0, 9, 1, 0, 0, 0]);
             bytes.put_slice(&[0; 128]);
         }
+        // Two 256-byte messages started: the second's reservation would
+        // pass the bound, before any of its bytes are kept.
         assert_eq!(
             decoder.feed(&mut bytes),
-            Err(ChunkError::ReassemblyLimit { limit: 200 })
+            Err(ChunkError::ReassemblyLimit { limit: 300 })
         );
     }
 
