@@ -143,9 +143,10 @@ impl ViewerCursor {
         }
     }
 
-    /// Whether the viewer has its prelude and its start keyframe: from
-    /// `next` on, [`ViewerCursor::admit`] passes every frame but audio
-    /// timed before that keyframe (see [`ViewerCursor::skip_over`]).
+    /// Whether the viewer has its prelude and its start keyframe: from its
+    /// next seq on it gets every frame, except audio timed before that
+    /// keyframe (which [`Stream::advance`](crate::Stream::advance) checks
+    /// for).
     pub fn is_steady(&self) -> bool {
         self.prelude.is_none() && !self.awaiting_keyframe
     }
