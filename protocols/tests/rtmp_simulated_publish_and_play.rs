@@ -210,6 +210,27 @@ fn a_player_that_stops_answering_is_closed() {
 }
 
 #[test]
+fn a_player_reading_a_backlog_is_not_idle() {
+    let mut pair = Pair::new(ClientRole::Play, "cam1");
+    pair.run();
+    // Its pong waits behind media it is still reading, but the driver
+    // sees its socket drain and says so.
+    for _ in 0..4 {
+        pair.now += Duration::from_secs(20);
+        pair.server.handle_peer_reading(pair.now);
+        assert!(pair.server.handle_timeout(pair.now).is_ok());
+    }
+    pair.now += Duration::from_secs(31);
+    assert!(
+        matches!(
+            pair.server.handle_timeout(pair.now),
+            Err(SessionError::IdleTimeout { .. })
+        ),
+        "once it stops reading too, the idle limit applies"
+    );
+}
+
+#[test]
 fn decisions_may_come_later() {
     let mut pair = Pair::new(ClientRole::Publish, "cam1");
     pair.decisions = Decisions::Wait;

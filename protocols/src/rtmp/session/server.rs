@@ -133,7 +133,9 @@ enum Role {
 /// connection (a peer trickling the handshake byte by byte is cut off).
 /// After that, when nothing has arrived for half of
 /// [`RtmpLimits::idle_timeout`] the session sends a Ping Request, which
-/// live players answer; at the full idle timeout it closes.
+/// live players answer; at the full idle timeout it closes. A player that
+/// reads what the driver writes it counts as heard from
+/// ([`handle_peer_reading`](Self::handle_peer_reading)).
 #[derive(Debug)]
 pub struct ServerSession {
     config: ServerConfig,
@@ -257,6 +259,18 @@ impl ServerSession {
             return Err(self.fail(SessionError::InputOverflow { len, limit }));
         }
         self.run()
+    }
+
+    /// Tells the session, at `now`, that the peer has just read bytes the
+    /// driver sent it outside the session (media from a fan-out). A player
+    /// busy reading a backlog is alive even while its answer to a ping
+    /// waits behind that backlog, so the idle limit starts over, as after
+    /// input. Lag is the stream's business (it skips or evicts the player),
+    /// not the idle timer's.
+    pub fn handle_peer_reading(&mut self, now: Instant) {
+        self.last_now = now;
+        self.last_input = now;
+        self.ping_sent = false;
     }
 
     /// Lets the session act on its timers at `now`: closes a connection

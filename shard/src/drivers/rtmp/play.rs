@@ -2,7 +2,7 @@
 //! of the stream (the origin, or the mirror it shares with every other
 //! viewer there), with bytes encoded once per shard.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use arcly_engine::{AuthRequest, StreamKey};
 use arcly_protocols::rtmp::{PlayRejection, SessionEvent};
@@ -194,6 +194,9 @@ impl Player {
                 Some(result) => result.map_err(Ending::Io)?,
                 None => return Err(Ending::WriteStalled(self.egress.write_timeout)),
             }
+            // It read them: alive, though its answer to a ping may wait
+            // behind its backlog (the stream judges its lag).
+            self.io.session.handle_peer_reading(Instant::now());
         }
         match handover.stop {
             None => {
