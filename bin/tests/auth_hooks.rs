@@ -256,12 +256,7 @@ on_play_done = "{}"
     assert_eq!(asked["app"], "live");
     assert_eq!(asked["query"], "key=k1");
     assert_eq!(asked["protocol"], "rtmp");
-    assert!(
-        asked["peer"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("127.0.0.1:")),
-        "{asked}"
-    );
+    assert!(from_loopback(&asked), "{asked}");
     assert!(asked["shard"].as_u64().is_some_and(|s| s < 2), "{asked}");
     assert_eq!(
         server.total("streams_owned"),
@@ -293,9 +288,7 @@ on_play_done = "{}"
         &server,
     );
     assert!(
-        flv_play["peer"]
-            .as_str()
-            .is_some_and(|p| p.starts_with("127.0.0.1:")),
+        from_loopback(&flv_play),
         "the hook is told who plays over HTTP too: {flv_play}"
     );
     let probe = run(
@@ -459,4 +452,11 @@ timeout_ms = 1500
         .unwrap_or_else(|| panic!("no timeout line\n{}", server.log_tail()));
     drop(open);
     server.stop();
+}
+
+/// Whether a hook event names a client on 127.0.0.1 as its peer.
+fn from_loopback(event: &Value) -> bool {
+    event["peer"]
+        .as_str()
+        .is_some_and(|p| p.starts_with("127.0.0.1:"))
 }
