@@ -71,30 +71,24 @@ impl Run {
             return None;
         }
         let to = stream.next_seq();
-        let mut parts = Vec::with_capacity(usize::try_from(to.checked_sub(from)?).ok()?);
-        let mut frames = Vec::with_capacity(parts.capacity());
+        let mut frames = Vec::with_capacity(usize::try_from(to.checked_sub(from)?).ok()?);
         let mut keyframes = Vec::new();
-        let mut end = 0;
+        let mut bytes = BytesMut::new();
         for seq in from..to {
             let frame = stream.frame(seq)?;
             let encoded = encoder.encode(seq, frame).ok()?;
-            end += encoded.len();
-            if end > MAX_WRITE {
+            if bytes.len() + encoded.len() > MAX_WRITE {
                 return None;
             }
+            bytes.extend_from_slice(&encoded);
             if frame.starts_gop() {
                 keyframes.push(seq);
             }
             frames.push(RunFrame {
-                end,
+                end: bytes.len(),
                 payload: frame.len(),
                 track: frame.track(),
             });
-            parts.push(encoded);
-        }
-        let mut bytes = BytesMut::with_capacity(end);
-        for part in &parts {
-            bytes.extend_from_slice(part);
         }
         Some(Run {
             encoding: encoder.id(),

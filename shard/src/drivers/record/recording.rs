@@ -191,8 +191,8 @@ mod tests {
         0x00,
     ];
 
-    /// A video frame (the config is [`X264_AVCC`], pictures are a stub
-    /// NAL unit).
+    /// A video frame: the config is [`X264_AVCC`], a picture is one
+    /// two-byte IDR NAL unit (the recording never decodes pictures).
     fn frame(codec: Codec, flags: FrameFlags, ms: i64) -> ViewerEvent {
         let payload = match flags {
             FrameFlags::CONFIG => Bytes::from_static(X264_AVCC),
